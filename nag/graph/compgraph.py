@@ -1,0 +1,296 @@
+"""``CompGraph``: an immutable, validated DAG of atomic operations."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
+from typing import Any
+
+import networkx as nx
+import torch
+
+from nag.errors import InvalidArchitecture
+from nag.graph.ops import NUMERIC_ATTRS, OP_INDEX, OPS
+
+
+@dataclass(frozen=True)
+class Node:
+    """One atomic operation and its attributes (``None`` where unknown).
+
+    Args:
+        op: a name from :data:`nag.graph.ops.OPS`.
+        kernel, stride, groups: convolution / pooling geometry.
+        in_channels, out_channels: channel (or feature) counts.
+        spatial: spatial size (height, assumed square) of the node's output.
+        name: where the node came from (a module path, a traced function); informative
+            only, never part of equality-by-structure or :meth:`CompGraph.canonical_hash`.
+    """
+
+    op: str
+    kernel: int | None = None
+    stride: int | None = None
+    groups: int | None = None
+    in_channels: int | None = None
+    out_channels: int | None = None
+    spatial: int | None = None
+    name: str | None = field(default=None, compare=False)
+
+    def attrs(self) -> dict[str, int]:
+        """The known numeric attributes."""
+        return {k: getattr(self, k) for k in NUMERIC_ATTRS if getattr(self, k) is not None}
+
+    def label(self) -> str:
+        """A string holding the op and its numeric attributes (used for hashing)."""
+        return self.op + "".join(f"|{k}={v}" for k, v in self.attrs().items())
+
+
+_NODE_FIELDS = {f.name for f in fields(Node)}
+
+
+def _as_node(item: Node | str | Mapping[str, Any]) -> Node:
+    if isinstance(item, Node):
+        return item
+    if isinstance(item, str):
+        return Node(item)
+    unknown = set(item) - _NODE_FIELDS
+    if unknown:
+        raise InvalidArchitecture(f"unknown node attribute(s) {sorted(unknown)}; known: {sorted(_NODE_FIELDS)}")
+    return Node(**item)
+
+
+@dataclass(frozen=True, eq=True)
+class CompGraph:
+    """A computation graph: nodes are atomic ops, edges carry tensors from source to target.
+
+    The graph is immutable and validated on construction: ops come from the global
+    vocabulary, edges point to existing nodes, there is no cycle, ``input`` nodes have
+    no predecessors, ``output`` nodes have no successors, and there is at least one of
+    each. Edges are kept sorted, so two graphs are ``==`` when they have the same nodes
+    in the same numbering and the same edge set; use :meth:`canonical_hash` to compare
+    graphs up to renumbering.
+
+    Args:
+        nodes: one :class:`Node`, op name, or attribute mapping per node.
+        edges: ``(source, target)`` node-index pairs.
+
+    Example:
+        >>> g = CompGraph(["input", "relu", "output"], [(0, 1), (1, 2)])
+        >>> g.ops
+        ('input', 'relu', 'output')
+    """
+
+    nodes: tuple[Node, ...]
+    edges: tuple[tuple[int, int], ...]
+
+    def __init__(self, nodes: Iterable[Node | str | Mapping[str, Any]], edges: Iterable[Sequence[int]]):
+        object.__setattr__(self, "nodes", tuple(_as_node(n) for n in nodes))
+        object.__setattr__(self, "edges", tuple(sorted(_as_edge(e) for e in edges)))
+        self.validate()
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def ops(self) -> tuple[str, ...]:
+        return tuple(n.op for n in self.nodes)
+
+    @property
+    def num_nodes(self) -> int:
+        return len(self.nodes)
+
+    @cached_property
+    def _adjacency(self) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
+        preds: list[list[int]] = [[] for _ in self.nodes]
+        succs: list[list[int]] = [[] for _ in self.nodes]
+        for s, t in self.edges:
+            succs[s].append(t)
+            preds[t].append(s)
+        return tuple(map(tuple, preds)), tuple(map(tuple, succs))
+
+    def predecessors(self, i: int) -> tuple[int, ...]:
+        return self._adjacency[0][i]
+
+    def successors(self, i: int) -> tuple[int, ...]:
+        return self._adjacency[1][i]
+
+    def inputs(self) -> tuple[int, ...]:
+        return tuple(i for i, n in enumerate(self.nodes) if n.op == "input")
+
+    def outputs(self) -> tuple[int, ...]:
+        return tuple(i for i, n in enumerate(self.nodes) if n.op == "output")
+
+    def topological_order(self) -> list[int]:
+        return list(nx.lexicographical_topological_sort(self._digraph()))
+
+    # ----------------------------------------------------------------- validation
+    def validate(self) -> None:
+        """Raise :class:`InvalidArchitecture` naming the first offending node or edge."""
+        n = len(self.nodes)
+        for i, node in enumerate(self.nodes):
+            if node.op not in OP_INDEX:
+                raise InvalidArchitecture(f"node {i} has unknown op {node.op!r}; use one of nag.graph.OPS (or 'other')")
+            for key, value in node.attrs().items():
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise InvalidArchitecture(f"node {i} ({node.op}) has {key}={value!r}; expected a non-negative int")
+        seen: set[tuple[int, int]] = set()
+        for s, t in self.edges:
+            if not (0 <= s < n and 0 <= t < n):
+                raise InvalidArchitecture(f"edge ({s}, {t}) points outside the graph's {n} nodes")
+            if s == t:
+                raise InvalidArchitecture(f"edge ({s}, {t}) is a self-loop on node {s} ({self.nodes[s].op})")
+            if (s, t) in seen:
+                raise InvalidArchitecture(f"edge ({s}, {t}) is listed twice")
+            seen.add((s, t))
+            if self.nodes[t].op == "input":
+                raise InvalidArchitecture(f"edge ({s}, {t}) enters input node {t}; input nodes take no predecessors")
+            if self.nodes[s].op == "output":
+                raise InvalidArchitecture(f"edge ({s}, {t}) leaves output node {s}; output nodes have no successors")
+        if not self.inputs():
+            raise InvalidArchitecture("the graph has no 'input' node")
+        if not self.outputs():
+            raise InvalidArchitecture("the graph has no 'output' node")
+        cycle = _find_cycle(self._digraph())
+        if cycle:
+            raise InvalidArchitecture(f"edge {cycle[0]} closes a cycle through nodes {[e[0] for e in cycle]}")
+
+    # ---------------------------------------------------------------- conversions
+    def _digraph(self) -> nx.DiGraph:
+        g = nx.DiGraph()
+        g.add_nodes_from(range(len(self.nodes)))
+        g.add_edges_from(self.edges)
+        return g
+
+    def to_networkx(self) -> nx.DiGraph:
+        """A ``networkx.DiGraph`` with node ids 0..n-1; attribute ``op`` holds the op name,
+        the known numeric attributes (and ``name`` when set) stand beside it."""
+        g = nx.DiGraph()
+        for i, node in enumerate(self.nodes):
+            extra = {"name": node.name} if node.name is not None else {}
+            g.add_node(i, op=node.op, **node.attrs(), **extra)
+        g.add_edges_from(self.edges)
+        return g
+
+    @classmethod
+    def from_networkx(cls, g: nx.DiGraph) -> CompGraph:
+        """Build from a ``networkx.DiGraph`` whose nodes carry an ``op`` attribute.
+
+        Node ids may be anything; they are renumbered in a deterministic topological order
+        (ties broken by ``str(id)``). Raises :class:`InvalidArchitecture` for cycles,
+        missing ``op`` attributes or unknown attributes.
+        """
+        if not isinstance(g, nx.DiGraph) or g.is_multigraph():
+            raise InvalidArchitecture(f"expected a networkx.DiGraph, got {type(g).__name__}")
+        cycle = _find_cycle(g)
+        if cycle:
+            raise InvalidArchitecture(f"edge {cycle[0]} closes a cycle through nodes {[e[0] for e in cycle]}")
+        order = list(nx.lexicographical_topological_sort(g, key=str))
+        index = {v: i for i, v in enumerate(order)}
+        nodes = []
+        for v in order:
+            data = dict(g.nodes[v])
+            if "op" not in data:
+                raise InvalidArchitecture(f"node {v!r} has no 'op' attribute")
+            nodes.append(_as_node(data))
+        return cls(nodes, [(index[s], index[t]) for s, t in g.edges])
+
+    def to_pyg(self):
+        """A ``torch_geometric.data.Data`` view of the graph.
+
+        Fields:
+            x: ``[num_nodes, len(OPS) + 2 * len(NUMERIC_ATTRS)]`` float features: the op's
+               one-hot over :data:`OPS`, then ``log2(1 + value)`` of each numeric attribute
+               in :data:`NUMERIC_ATTRS` order (0 where unknown), then one 0/1 flag per
+               attribute saying whether it is known.
+            op: ``[num_nodes]`` long, the op indices.
+            edge_index: ``[2, num_edges]`` long, source row then target row.
+            num_nodes: the node count.
+        """
+        from torch_geometric.data import Data
+
+        return Data(x=self.node_features(), op=self.op_tensor(), edge_index=self.edge_index(), num_nodes=len(self.nodes))
+
+    def op_tensor(self) -> torch.Tensor:
+        return torch.tensor([OP_INDEX[n.op] for n in self.nodes], dtype=torch.long)
+
+    def edge_index(self) -> torch.Tensor:
+        if not self.edges:
+            return torch.zeros(2, 0, dtype=torch.long)
+        return torch.tensor(self.edges, dtype=torch.long).t().contiguous()
+
+    def node_features(self) -> torch.Tensor:
+        n, k = len(self.nodes), len(NUMERIC_ATTRS)
+        x = torch.zeros(n, len(OPS) + 2 * k)
+        for i, node in enumerate(self.nodes):
+            x[i, OP_INDEX[node.op]] = 1.0
+            for j, key in enumerate(NUMERIC_ATTRS):
+                value = getattr(node, key)
+                if value is not None:
+                    x[i, len(OPS) + j] = math.log2(1 + value)
+                    x[i, len(OPS) + k + j] = 1.0
+        return x
+
+    # -------------------------------------------------------------------- hashing
+    def canonical_hash(self) -> str:
+        """A hash equal for isomorphic graphs (same ops and attributes, any numbering).
+
+        The Weisfeiler-Lehman hash of networkx (>= 3.5 aggregates predecessors and
+        successors separately on directed graphs), each node labelled by its op and numeric
+        attributes, run for as many rounds as the graph has nodes (capped at 64), so every
+        node's label sees its whole ancestry and descendance. Isomorphic graphs always hash equal; WL can in principle give two
+        non-isomorphic graphs the same hash, which does not happen on the spaces nag ships
+        (tested over all of NAS-Bench-201 and NAS-Bench-Graph).
+        """
+        g = self.to_networkx()
+        for i, node in enumerate(self.nodes):
+            g.nodes[i]["label"] = node.label()
+        rounds = max(1, min(len(self.nodes), 64))
+        with warnings.catch_warnings():  # networkx notes that directed hashes changed in 3.5
+            warnings.simplefilter("ignore", UserWarning)
+            return nx.weisfeiler_lehman_graph_hash(g, node_attr="label", iterations=rounds, digest_size=16)
+
+    # ---------------------------------------------------------------- transforms
+    def pruned(self) -> CompGraph:
+        """The graph without ``zero`` nodes and without nodes that lie on no path from an
+        input to an output (they cannot change the result). Inputs and outputs stay."""
+        g = self._digraph()
+        g.remove_nodes_from([i for i, n in enumerate(self.nodes) if n.op == "zero"])
+        live_from_in = set().union(*(nx.descendants(g, i) | {i} for i in self.inputs()))
+        live_to_out = set().union(*(nx.ancestors(g, i) | {i} for i in self.outputs()))
+        keep = sorted((live_from_in & live_to_out) | set(self.inputs()) | set(self.outputs()))
+        index = {v: i for i, v in enumerate(keep)}
+        edges = [(index[s], index[t]) for s, t in self.edges if s in index and t in index]
+        return CompGraph([self.nodes[v] for v in keep], edges)
+
+    def with_node(self, i: int, **changes: Any) -> CompGraph:
+        """A copy with node ``i``'s fields changed (the graph itself never changes)."""
+        nodes = list(self.nodes)
+        nodes[i] = replace(nodes[i], **changes)
+        return CompGraph(nodes, self.edges)
+
+    def __repr__(self) -> str:
+        return f"CompGraph(num_nodes={len(self.nodes)}, num_edges={len(self.edges)}, ops={_op_summary(self.ops)})"
+
+
+def _as_edge(edge: Sequence[int]) -> tuple[int, int]:
+    try:
+        s, t = edge
+        if isinstance(s, bool) or isinstance(t, bool):
+            raise TypeError
+        return int(s), int(t)
+    except (TypeError, ValueError):
+        raise InvalidArchitecture(f"edge {edge!r} is not a (source, target) pair of node indices") from None
+
+
+def _find_cycle(g: nx.DiGraph) -> list[tuple[Any, Any]]:
+    try:
+        return [tuple(e[:2]) for e in nx.find_cycle(g)]
+    except nx.NetworkXNoCycle:
+        return []
+
+
+def _op_summary(ops: Sequence[str]) -> str:
+    counts: dict[str, int] = {}
+    for op in ops:
+        counts[op] = counts.get(op, 0) + 1
+    return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + "}"
