@@ -1,9 +1,10 @@
 """Computation graphs: one vocabulary of atomic ops for every space and every model."""
 
+from nag.graph.builder import GraphBuilder
 from nag.graph.compgraph import CompGraph, Node
 from nag.graph.ops import NUMERIC_ATTRS, OPS, op_index
 
-__all__ = ["CompGraph", "Node", "OPS", "NUMERIC_ATTRS", "op_index", "from_module"]
+__all__ = ["CompGraph", "Node", "GraphBuilder", "OPS", "NUMERIC_ATTRS", "op_index", "from_module"]
 
 
 def __getattr__(name: str):

@@ -1,0 +1,1 @@
+"""Builders that turn an architecture description into a runnable ``nn.Module``."""

@@ -1,0 +1,146 @@
+"""``SearchSpace``: encode, decode, sample, enumerate and build one family of architectures."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+from torch import nn
+
+from nag.errors import ConfigError, InvalidArchitecture
+from nag.graph import CompGraph
+
+A = TypeVar("A", bound=Hashable)
+
+LEVELS = ("cell", "network")
+
+
+def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A numpy Generator from a Generator, a seed or ``None`` (fresh entropy)."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+class SearchSpace(ABC, Generic[A]):
+    """One family of architectures.
+
+    Subclasses describe their archs as a fixed number of categorical *choices*
+    (:meth:`choices` / :meth:`from_choices`); sampling, mutation, neighbourhoods and
+    enumeration are built on that here, so a space writes only what differs.
+
+    An arch is an immutable, hashable, ordered object (each space has its own class);
+    every public method that takes an arch also accepts its string form.
+    """
+
+    name: str = ""
+    #: Levels :meth:`to_graph` supports.
+    levels: tuple[str, ...] = ("cell",)
+
+    # ------------------------------------------------------------ what differs
+    @abstractmethod
+    def to_str(self, arch: A) -> str: ...
+
+    @abstractmethod
+    def from_str(self, text: str) -> A: ...
+
+    @abstractmethod
+    def to_graph(self, arch: A, level: str = "cell") -> CompGraph: ...
+
+    @abstractmethod
+    def from_graph(self, graph: CompGraph) -> A: ...
+
+    @abstractmethod
+    def choice_sizes(self) -> tuple[int, ...]:
+        """Number of options of each categorical choice."""
+
+    @abstractmethod
+    def choices(self, arch: A) -> tuple[int, ...]:
+        """The arch as one option index per choice."""
+
+    @abstractmethod
+    def from_choices(self, choices: Sequence[int]) -> A:
+        """The (canonical) arch for option indices; ``InvalidArchitecture`` if none."""
+
+    @abstractmethod
+    def enumerate(self) -> Iterator[A]:
+        """Every arch of the space once, in a fixed order."""
+
+    @abstractmethod
+    def build(self, arch: A, **kwargs: Any) -> nn.Module: ...
+
+    @abstractmethod
+    def arch_type(self) -> type:
+        """The class of this space's archs."""
+
+    # ------------------------------------------------------------ shared logic
+    def coerce(self, item: A | str | CompGraph) -> A:
+        """An arch of this space from an arch, its string form or a ``CompGraph``."""
+        if isinstance(item, self.arch_type()):
+            return self.canonical(item)
+        if isinstance(item, str):
+            return self.from_str(item)
+        if isinstance(item, CompGraph):
+            return self.from_graph(item)
+        raise InvalidArchitecture(f"cannot read a {self.name} arch from {type(item).__name__} {item!r}")
+
+    def canonical(self, arch: A) -> A:
+        """The space's canonical representative of ``arch`` (itself by default)."""
+        return arch
+
+    def contains(self, item: Any) -> bool:
+        """Whether ``item`` (arch, string or ``CompGraph``) names an arch of this space."""
+        try:
+            self.coerce(item)
+        except InvalidArchitecture:
+            return False
+        return True
+
+    def __len__(self) -> int:
+        return self.size
+
+    @property
+    def size(self) -> int:
+        return sum(1 for _ in self.enumerate())
+
+    def all_archs(self) -> list[A]:
+        """:meth:`enumerate` as a list (cached)."""
+        if not hasattr(self, "_all_archs"):
+            self._all_archs = list(self.enumerate())
+        return self._all_archs
+
+    def sample(self, n: int, seed: int | np.random.Generator | None = None) -> list[A]:
+        """``n`` archs drawn independently and uniformly from the space (with replacement)."""
+        if n < 0:
+            raise ConfigError(f"sample size must be >= 0, got {n}")
+        archs = self.all_archs()
+        return [archs[i] for i in as_rng(seed).integers(0, len(archs), size=n)]
+
+    def neighbours(self, arch: A | str) -> list[A]:
+        """Every distinct arch one choice away from ``arch`` (canonicalised, sorted)."""
+        arch = self.coerce(arch)
+        base = list(self.choices(arch))
+        found: set[A] = set()
+        for position, size in enumerate(self.choice_sizes()):
+            for option in range(size):
+                if option == base[position]:
+                    continue
+                candidate = base.copy()
+                candidate[position] = option
+                try:
+                    found.add(self.from_choices(candidate))
+                except InvalidArchitecture:
+                    continue
+        found.discard(arch)
+        return sorted(found)
+
+    def mutate(self, arch: A | str, rng: np.random.Generator | int | None = None) -> A:
+        """A uniformly chosen neighbour of ``arch`` (always a different arch)."""
+        options = self.neighbours(arch)
+        if not options:
+            raise InvalidArchitecture(f"{self.to_str(self.coerce(arch))} has no neighbour in {self.name}")
+        return options[int(as_rng(rng).integers(len(options)))]
+
+    def check_level(self, level: str) -> None:
+        if level not in self.levels:
+            raise ConfigError(f"{self.name} has no graph level {level!r}; choose one of: {', '.join(self.levels)}")

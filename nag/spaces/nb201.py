@@ -1,0 +1,134 @@
+"""The NAS-Bench-201 search space: 15,625 cells of six edges with five ops each."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nag.build.nb201 import CELL_EDGES, NB201_OPS, NB201Network
+from nag.errors import InvalidArchitecture
+from nag.graph import CompGraph
+from nag.spaces import nb201_graph
+from nag.spaces.base import SearchSpace
+
+#: analog-nasbench op id -> NAS-Bench-201 op (its own order, see docs/data).
+ANALOG_OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
+#: analog-nasbench tuple position -> cell edge (target, source).
+ANALOG_EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (3, 0), (2, 1), (3, 1), (3, 2))
+
+_STR_PATTERN = re.compile(r"^\|([^|~+]+)~0\|\+\|([^|~+]+)~0\|([^|~+]+)~1\|\+\|([^|~+]+)~0\|([^|~+]+)~1\|([^|~+]+)~2\|$")
+
+
+@dataclass(frozen=True, order=True)
+class NB201Arch:
+    """A NAS-Bench-201 cell: the ops of its six edges in :data:`CELL_EDGES` order
+    (``1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2``)."""
+
+    ops: tuple[str, ...]
+
+    def __str__(self) -> str:
+        o = self.ops
+        return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
+
+    @property
+    def connected(self) -> bool:
+        """Whether some path of non-``none`` edges leads from the cell input to its output.
+
+        Cells without one are in the benchmark (their accuracy is chance level); they are
+        members of the space, flagged here rather than rejected.
+        """
+        reach = {0}
+        for (target, source), op in sorted(zip(CELL_EDGES, self.ops)):
+            if op != "none" and source in reach:
+                reach.add(target)
+        return 3 in reach
+
+
+class NB201Space(SearchSpace[NB201Arch]):
+    """NAS-Bench-201 cells (Dong & Yang, ICLR 2020).
+
+    Text form: the standard string ``|nor_conv_3x3~0|+|...|``. Also converts to and from
+    the 6-tuple of analog-nasbench (:meth:`to_tuple` / :meth:`from_tuple`) and to a
+    :class:`CompGraph` at ``level="cell"`` or ``level="network"``.
+    """
+
+    name = "nb201"
+    levels = ("cell", "network")
+
+    def arch_type(self) -> type:
+        return NB201Arch
+
+    @property
+    def size(self) -> int:
+        return len(NB201_OPS) ** len(CELL_EDGES)
+
+    # ------------------------------------------------------------- text, tuples
+    def to_str(self, arch: NB201Arch) -> str:
+        return str(arch)
+
+    def from_str(self, text: str) -> NB201Arch:
+        cleaned = text.strip().strip("'\"").replace(" ", "")
+        match = _STR_PATTERN.match(cleaned)
+        if not match:
+            raise InvalidArchitecture(
+                f"{text!r} is not a NAS-Bench-201 arch string; expected "
+                "'|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' with op in " + ", ".join(NB201_OPS)
+            )
+        return self.from_ops(match.groups())
+
+    def from_ops(self, ops: Sequence[str]) -> NB201Arch:
+        ops = tuple(ops)
+        if len(ops) != len(CELL_EDGES):
+            raise InvalidArchitecture(f"a NAS-Bench-201 cell has 6 edge ops, got {len(ops)}")
+        for edge, op in zip(CELL_EDGES, ops):
+            if op not in NB201_OPS:
+                raise InvalidArchitecture(f"edge {edge[0]}<-{edge[1]} has unknown op {op!r}; choose one of: {', '.join(NB201_OPS)}")
+        return NB201Arch(ops)
+
+    def to_tuple(self, arch: NB201Arch) -> tuple[int, ...]:
+        """The analog-nasbench key of ``arch``."""
+        by_edge = dict(zip(CELL_EDGES, arch.ops))
+        return tuple(ANALOG_OPS.index(by_edge[e]) for e in ANALOG_EDGES)
+
+    def from_tuple(self, key: Sequence[int]) -> NB201Arch:
+        key = tuple(key)
+        if len(key) != 6 or not all(isinstance(k, int) and 0 <= k < len(ANALOG_OPS) for k in key):
+            raise InvalidArchitecture(f"{key!r} is not an analog-nasbench key (6 ints in 0..4)")
+        by_edge = {e: ANALOG_OPS[k] for e, k in zip(ANALOG_EDGES, key)}
+        return NB201Arch(tuple(by_edge[e] for e in CELL_EDGES))
+
+    # ------------------------------------------------------------------- graphs
+    def to_graph(self, arch: NB201Arch | str, level: str = "cell", **network_kwargs: Any) -> CompGraph:
+        """The arch as a computation graph; ``network_kwargs`` (num_classes, C, N,
+        resolution) apply to ``level="network"``."""
+        arch = self.coerce(arch)
+        self.check_level(level)
+        if level == "cell":
+            return nb201_graph.cell_graph(arch.ops)
+        return nb201_graph.network_graph(arch.ops, **network_kwargs)
+
+    def from_graph(self, graph: CompGraph) -> NB201Arch:
+        """The arch of a cell-level graph (any node numbering)."""
+        return self.from_ops(nb201_graph.ops_from_cell_graph(graph))
+
+    # ------------------------------------------------------------------ choices
+    def choice_sizes(self) -> tuple[int, ...]:
+        return (len(NB201_OPS),) * len(CELL_EDGES)
+
+    def choices(self, arch: NB201Arch) -> tuple[int, ...]:
+        return tuple(NB201_OPS.index(op) for op in arch.ops)
+
+    def from_choices(self, choices: Sequence[int]) -> NB201Arch:
+        return NB201Arch(tuple(NB201_OPS[int(c)] for c in choices))
+
+    def enumerate(self) -> Iterator[NB201Arch]:
+        for ops in itertools.product(NB201_OPS, repeat=len(CELL_EDGES)):
+            yield NB201Arch(ops)
+
+    # -------------------------------------------------------------------- build
+    def build(self, arch: NB201Arch | str, num_classes: int = 10, C: int = 16, N: int = 5, in_channels: int = 3) -> NB201Network:
+        """The NAS-Bench-201 network for ``arch`` (same modules as the reference)."""
+        return NB201Network(self.coerce(arch).ops, num_classes=num_classes, C=C, N=N, in_channels=in_channels)
