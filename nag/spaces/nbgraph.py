@@ -1,0 +1,225 @@
+"""The NAS-Bench-Graph search space (Qin et al., NeurIPS 2022 datasets track).
+
+An architecture has four computing nodes; ``link[i]`` is the input of computing node
+``i + 1`` (0 is the graph input) and ``ops[i]`` its GNN operation. Leaves feed the output.
+Many (link, ops) pairs compute the same thing; the benchmark keys each class by a
+canonical representative. nag recognises the class by its structure: the rooted tree of
+operations after contracting ``skip`` nodes, where a ``skip`` leaf that carries the raw
+input contributes nothing (this equivalence reproduces the package's own canonical hash
+on all 157,440 (link, ops) pairs: tested), and maps it to the benchmark's representative.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from torch import nn
+
+from nag.errors import InvalidArchitecture
+from nag.graph import CompGraph, GraphBuilder
+from nag.sources import nas_bench_graph
+from nag.spaces.base import SearchSpace
+
+#: The benchmark's op order (its canonical hash writes op indices in this order).
+GNN_OPS: tuple[str, ...] = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")
+PROTEINS_OPS: tuple[str, ...] = ("gcn", "sage", "arma", "fc", "skip")
+#: The nine canonical link patterns, indexed as in the benchmark's hash.
+LINK_PATTERNS: tuple[tuple[int, ...], ...] = (
+    (0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 1), (0, 0, 1, 2), (0, 0, 1, 3),
+    (0, 1, 1, 1), (0, 1, 1, 2), (0, 1, 2, 2), (0, 1, 2, 3),
+)  # fmt: skip
+#: nag op of each NAS-Bench-Graph op in computation graphs.
+GRAPH_OP = {**{op: op for op in GNN_OPS}, "fc": "linear", "skip": "identity"}
+_FROM_GRAPH_OP = {v: k for k, v in GRAPH_OP.items()}
+_VARIANTS = {"full": ("nbgraph", GNN_OPS, "cora"), "proteins": ("nbgraph-proteins", PROTEINS_OPS, "proteins")}
+_OUT = ("", ())  # marks "this value feeds the output"; sorts before every op
+
+
+@dataclass(frozen=True, order=True)
+class NBGraphArch:
+    """A NAS-Bench-Graph architecture: ``link`` and ``ops`` of its four computing nodes."""
+
+    link: tuple[int, ...]
+    ops: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return ",".join(map(str, self.link)) + ":" + ",".join(self.ops)
+
+    @property
+    def key(self) -> int:
+        """The benchmark's hash of this (canonical) arch: link pattern, then op indices."""
+        value = LINK_PATTERNS.index(self.link)
+        for op in self.ops:
+            value = value * 10 + GNN_OPS.index(op)
+        return value
+
+    @classmethod
+    def from_key(cls, key: int) -> NBGraphArch:
+        digits = f"{int(key):05d}"
+        pattern, ops = int(digits[:-4]), digits[-4:]
+        if pattern >= len(LINK_PATTERNS) or any(int(d) >= len(GNN_OPS) for d in ops):
+            raise InvalidArchitecture(f"{key} is not a NAS-Bench-Graph key")
+        return cls(LINK_PATTERNS[pattern], tuple(GNN_OPS[int(d)] for d in ops))
+
+
+def structure(link: Sequence[int], ops: Sequence[str]) -> tuple:
+    """What an arch computes, independent of how (link, ops) writes it down."""
+    children: list[list[int]] = [[] for _ in range(len(link) + 1)]
+    for i, parent in enumerate(link):
+        children[parent].append(i + 1)
+
+    def expand(node: int) -> list[tuple]:
+        inner = [item for child in children[node] for item in expand(child)]
+        if not children[node]:
+            inner.append(_OUT)
+        if node > 0 and ops[node - 1] == "skip":
+            return inner  # a skip passes its input on: contract it
+        return [(ops[node - 1] if node else "input", tuple(sorted(inner)))]
+
+    (_, items), = expand(0)
+    return tuple(item for item in items if item != _OUT)  # the raw input alone adds nothing
+
+
+class NBGraphSpace(SearchSpace[NBGraphArch]):
+    """NAS-Bench-Graph architectures, 9-op (``variant="full"``, 26,206 archs) or the
+    5-op variant of its ``proteins`` dataset (``variant="proteins"``, 2,021 archs).
+
+    Text form: links then ops, ``"0,0,1,2:gcn,gat,skip,fc"``; any (link, ops) pair is
+    canonicalised to the benchmark's representative.
+    """
+
+    levels = ("cell", "network")
+
+    def __init__(self, variant: str = "full"):
+        if variant not in _VARIANTS:
+            raise InvalidArchitecture(f"unknown NAS-Bench-Graph variant {variant!r}; choose one of: {', '.join(_VARIANTS)}")
+        self.variant = variant
+        self.name, self.op_names, self._dataset = _VARIANTS[variant]
+
+    def arch_type(self) -> type:
+        return NBGraphArch
+
+    @cached_property
+    def _canonical(self) -> dict[tuple, NBGraphArch]:
+        keys = nas_bench_graph.load_table(self._dataset)["key"]
+        archs = (NBGraphArch.from_key(int(k)) for k in keys)
+        return {structure(a.link, a.ops): a for a in archs}
+
+    @property
+    def size(self) -> int:
+        return len(self._canonical)
+
+    # --------------------------------------------------------------- (link, ops)
+    def from_link_ops(self, link: Sequence[int], ops: Sequence[str]) -> NBGraphArch:
+        """The canonical arch of any (link, ops) pair."""
+        link, ops = tuple(int(x) for x in link), tuple(ops)
+        if len(link) != 4 or any(not 0 <= parent <= i for i, parent in enumerate(link)):
+            raise InvalidArchitecture(f"link {list(link)} is invalid: 4 ints with 0 <= link[i] <= i")
+        if len(ops) != 4 or any(op not in self.op_names for op in ops):
+            raise InvalidArchitecture(f"ops {list(ops)} are invalid for {self.name}: 4 of {', '.join(self.op_names)}")
+        if all(op == "skip" for op in ops):
+            raise InvalidArchitecture("an architecture of only 'skip' ops computes nothing and is not in the space")
+        found = self._canonical.get(structure(link, ops))
+        if found is None:
+            raise InvalidArchitecture(f"{link}:{ops} is not in {self.name}")
+        return found
+
+    def canonical(self, arch: NBGraphArch) -> NBGraphArch:
+        return self.from_link_ops(arch.link, arch.ops)
+
+    def from_key(self, key: int) -> NBGraphArch:
+        return self.canonical(NBGraphArch.from_key(key))
+
+    def to_str(self, arch: NBGraphArch) -> str:
+        return str(arch)
+
+    def from_str(self, text: str) -> NBGraphArch:
+        cleaned = text.strip().strip("'\"").replace(" ", "")
+        try:
+            links, ops = cleaned.split(":")
+            return self.from_link_ops([int(x) for x in links.split(",")], ops.split(","))
+        except ValueError:
+            raise InvalidArchitecture(
+                f"{text!r} is not a NAS-Bench-Graph arch string; expected 'l1,l2,l3,l4:op1,op2,op3,op4' "
+                f"(e.g. '0,0,1,2:gcn,gat,skip,fc') with ops from {', '.join(self.op_names)}"
+            ) from None
+
+    # ------------------------------------------------------------------- graphs
+    def to_graph(self, arch: NBGraphArch | str, level: str = "cell", in_dim: int | None = None,
+                 num_classes: int | None = None, hidden: int = 64) -> CompGraph:  # fmt: skip
+        """Cell level: ``input``, one node per computing node (``fc`` -> ``linear``,
+        ``skip`` -> ``identity``), ``output`` fed by the leaves. Network level adds the
+        input projection, a ReLU after every non-skip op, the sum of the leaves and the
+        classifier, with feature sizes where given."""
+        arch = self.coerce(arch)
+        self.check_level(level)
+        network = level == "network"
+        b = GraphBuilder()
+        nodes = [b.add("input", out_channels=in_dim)]
+        if network:
+            nodes[0] = b.add("linear", nodes, in_channels=in_dim, out_channels=hidden)
+        dims = {"in_channels": hidden, "out_channels": hidden} if network else {}
+        for parent, op in zip(arch.link, arch.ops):
+            node = b.add(GRAPH_OP[op], [nodes[parent]], **dims)
+            nodes.append(b.add("relu", [node], **dims) if network and op != "skip" else node)
+        leaves = [nodes[i + 1] for i in range(4) if (i + 1) not in arch.link]
+        if network:
+            leaves = [b.add("add", leaves, **dims)] if len(leaves) > 1 else leaves
+            leaves = [b.add("linear", leaves, in_channels=hidden, out_channels=num_classes)]
+        b.add("output", leaves)
+        return b.build()
+
+    def from_graph(self, graph: CompGraph) -> NBGraphArch:
+        """The arch of a cell-level graph (any node numbering)."""
+        order = graph.topological_order()
+        body = [i for i in order if graph.nodes[i].op not in ("input", "output")]
+        if len(graph.inputs()) != 1 or len(graph.outputs()) != 1 or len(body) != 4:
+            raise InvalidArchitecture("a NAS-Bench-Graph cell has one input, four computing nodes and one output")
+        position = {graph.inputs()[0]: 0, **{node: k + 1 for k, node in enumerate(body)}}
+        link, ops = [], []
+        for node in body:
+            preds = graph.predecessors(node)
+            op = _FROM_GRAPH_OP.get(graph.nodes[node].op)
+            if len(preds) != 1 or op is None:
+                raise InvalidArchitecture(
+                    f"node {node} ({graph.nodes[node].op}) must be one of {sorted(_FROM_GRAPH_OP)} with exactly one input"
+                )
+            link.append(position[preds[0]])
+            ops.append(op)
+        out = graph.outputs()[0]
+        leaves = {node for node in body if set(graph.successors(node)) <= {out}}
+        if set(graph.predecessors(out)) != leaves:
+            raise InvalidArchitecture("the output must be fed by exactly the leaf computing nodes")
+        return self.from_link_ops(link, ops)
+
+    # ------------------------------------------------------------------ choices
+    def choice_sizes(self) -> tuple[int, ...]:
+        return (1, 2, 3, 4) + (len(self.op_names),) * 4
+
+    def choices(self, arch: NBGraphArch) -> tuple[int, ...]:
+        return tuple(arch.link) + tuple(self.op_names.index(op) for op in arch.ops)
+
+    def from_choices(self, choices: Sequence[int]) -> NBGraphArch:
+        return self.from_link_ops(choices[:4], [self.op_names[int(c)] for c in choices[4:]])
+
+    def enumerate(self) -> Iterator[NBGraphArch]:
+        return iter(sorted(self._canonical.values(), key=lambda a: a.key))
+
+    def raw_pairs(self) -> Iterator[tuple[tuple[int, ...], tuple[str, ...]]]:
+        """Every (link, ops) pair that names an arch of the space (canonical or not)."""
+        for link in itertools.product(*(range(i + 1) for i in range(4))):
+            for ops in itertools.product(self.op_names, repeat=4):
+                if any(op != "skip" for op in ops):
+                    yield link, ops
+
+    # -------------------------------------------------------------------- build
+    def build(self, arch: NBGraphArch | str, in_dim: int, num_classes: int, hidden: int = 64, **kwargs: Any) -> nn.Module:
+        """A PyG model for ``arch`` (see :class:`nag.build.nbgraph.NBGraphNet`)."""
+        from nag.build.nbgraph import NBGraphNet
+
+        arch = self.coerce(arch)
+        return NBGraphNet(arch.link, arch.ops, in_dim=in_dim, num_classes=num_classes, hidden=hidden, **kwargs)
