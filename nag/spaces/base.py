@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
@@ -118,7 +119,10 @@ class SearchSpace(ABC, Generic[A]):
 
     def neighbours(self, arch: A | str) -> list[A]:
         """Every distinct arch one choice away from ``arch`` (canonicalised, sorted)."""
-        arch = self.coerce(arch)
+        return list(self._neighbours(self.coerce(arch)))
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - spaces are long-lived singletons
+    def _neighbours(self, arch: A) -> tuple[A, ...]:
         base = list(self.choices(arch))
         found: set[A] = set()
         for position, size in enumerate(self.choice_sizes()):
@@ -132,7 +136,7 @@ class SearchSpace(ABC, Generic[A]):
                 except InvalidArchitecture:
                     continue
         found.discard(arch)
-        return sorted(found)
+        return tuple(sorted(found))
 
     def mutate(self, arch: A | str, rng: np.random.Generator | int | None = None) -> A:
         """A uniformly chosen neighbour of ``arch`` (always a different arch)."""

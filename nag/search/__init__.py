@@ -1,0 +1,84 @@
+"""Search strategies over any benchmark or objective: ``nag.search.run``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from nag.errors import ConfigError
+from nag.registry import Registry
+from nag.search.oracle import BudgetExhausted, Oracle, make_oracle
+from nag.search.strategies import local_search, random_search, regularized_evolution
+from nag.search.trajectory import Trajectory
+
+STRATEGIES: Registry[Callable[..., None]] = Registry("strategy")
+
+
+def register(name: str, strategy: Callable[..., None]) -> None:
+    """Plug in a strategy ``fn(oracle, rng, **options)`` under ``name``."""
+    STRATEGIES.register(name, lambda: strategy)
+
+
+def names() -> list[str]:
+    return STRATEGIES.names()
+
+
+def strategy_options(name: str) -> dict[str, Any]:
+    """The options a strategy takes, with their defaults."""
+    params = list(inspect.signature(STRATEGIES.get(name)).parameters.values())[2:]
+    return {p.name: p.default for p in params}
+
+
+def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100, seed: int | None = 0,
+        maximize: bool = True, space: Any = None, progress: bool = False, **options: Any) -> Trajectory:  # fmt: skip
+    """Search ``bench`` with ``strategy`` for at most ``budget`` distinct queries.
+
+    Args:
+        strategy: a registered name (``"random"``, ``"re"``, ``"local"``, ...).
+        bench: a :class:`~nag.bench.Benchmark`, a benchmark name, or any callable
+            ``archs -> values`` (then ``space=`` is required).
+        metric: the benchmark metric to optimise (default: the benchmark's default).
+        budget: the number of distinct archs that may be queried.
+        seed: seed of the strategy's random choices.
+        maximize: whether larger values are better.
+        space: the search space (a ``SearchSpace`` or its name) when ``bench`` is a callable.
+        progress: show a progress bar over queries.
+        **options: strategy options (e.g. ``population``, ``sample_size`` for ``"re"``).
+
+    Returns:
+        The :class:`Trajectory` of queries, in order; it stops early only if the space
+        holds fewer archs than the budget.
+    """
+    if isinstance(bench, str):
+        from nag import bench as benchmarks
+
+        bench = benchmarks.load(bench)
+    fn = STRATEGIES.get(strategy)
+    allowed = strategy_options(strategy)
+    unknown = set(options) - set(allowed)
+    if unknown:
+        raise ConfigError(f"strategy {strategy!r} has no option(s) {sorted(unknown)}; it takes: {sorted(allowed) or 'none'}")
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=budget, desc=f"search {strategy}", unit="query")
+    oracle = make_oracle(bench, metric, space, budget, maximize, strategy, bar.update if bar else None)
+    try:
+        fn(oracle, np.random.default_rng(seed), **options)
+    except (BudgetExhausted, StopIteration):
+        pass
+    finally:
+        if bar is not None:
+            bar.close()
+    return oracle.trajectory
+
+
+register("random", random_search)
+register("re", regularized_evolution)
+register("local", local_search)
+
+__all__ = ["run", "names", "register", "strategy_options", "Trajectory", "Oracle", "BudgetExhausted"]

@@ -1,0 +1,91 @@
+"""``Oracle``: the one place a search asks for values, with a query budget and no repeats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from nag.bench.benchmark import Benchmark
+from nag.errors import ConfigError
+from nag.search.trajectory import Trajectory
+from nag.spaces.base import SearchSpace
+
+
+class BudgetExhausted(Exception):
+    """Raised inside a strategy when the query budget is spent (caught by ``run``)."""
+
+
+class Oracle:
+    """Answers queries for a search and records them into a :class:`Trajectory`.
+
+    A repeated arch is answered from memory and does not count against the budget,
+    so a trajectory never holds an arch twice.
+
+    Args:
+        fn: ``archs -> values`` (one value per arch).
+        space: the search space of the archs.
+        budget: the number of distinct archs that may be queried.
+        maximize: whether larger values are better.
+        on_query: called after every counted query (a progress bar's ``update``).
+    """
+
+    def __init__(self, fn: Callable[[list[Any]], Sequence[float]], space: SearchSpace, budget: int, maximize: bool = True,
+                 on_query: Callable[[], Any] | None = None, strategy: str = ""):  # fmt: skip
+        self.fn, self.space, self.budget, self.maximize = fn, space, budget, maximize
+        self.trajectory = Trajectory(maximize=maximize, strategy=strategy)
+        self._seen: dict[Any, float] = {}
+        self._on_query = on_query
+
+    @property
+    def remaining(self) -> int:
+        return self.budget - len(self.trajectory)
+
+    def seen(self, arch: Any) -> bool:
+        return arch in self._seen
+
+    def __call__(self, arch: Any) -> float:
+        """The value of ``arch``; raises :class:`BudgetExhausted` when none is left."""
+        if arch in self._seen:
+            return self._seen[arch]
+        if self.remaining <= 0:
+            raise BudgetExhausted
+        values = np.asarray(self.fn([arch]), dtype=np.float64).reshape(-1)
+        if values.shape != (1,):
+            raise ConfigError(f"the objective returned {values.size} values for 1 arch")
+        self._seen[arch] = float(values[0])
+        self.trajectory.append(arch, float(values[0]))
+        if self._on_query:
+            self._on_query()
+        return float(values[0])
+
+    def score(self, value: float) -> float:
+        """``value`` oriented so that larger is better (NaN counts as the worst)."""
+        if np.isnan(value):
+            return -np.inf
+        return value if self.maximize else -value
+
+
+def make_oracle(bench: Benchmark | Callable, metric: str | None, space: SearchSpace | str | None, budget: int,
+                maximize: bool, strategy: str, on_query=None) -> Oracle:  # fmt: skip
+    """An oracle over a :class:`Benchmark` (``metric`` of it) or over any callable."""
+    from nag import spaces
+
+    if isinstance(space, str):
+        space = spaces.get(space)
+    if isinstance(bench, Benchmark):
+        metric = metric or bench.default_metric
+        bench.values(metric)  # unknown metric: fail before any work
+        if space is not None and space is not bench.space:
+            raise ConfigError(f"benchmark {bench.name} belongs to space {bench.space.name}, not {space.name}")
+        fn, space = (lambda archs: bench.query_many(archs, metric)), bench.space
+    elif callable(bench):
+        if space is None:
+            raise ConfigError("searching over a callable needs space= (a SearchSpace or its name)")
+        fn = bench
+    else:
+        raise ConfigError(f"bench must be a Benchmark or a callable archs -> values, got {type(bench).__name__}")
+    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
+        raise ConfigError(f"budget must be a positive integer, got {budget!r}")
+    return Oracle(fn, space, budget, maximize, on_query, strategy)

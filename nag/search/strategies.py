@@ -1,0 +1,71 @@
+"""Baseline search strategies: random search, regularized evolution, local search.
+
+A strategy is a function ``strategy(oracle, rng, **options)`` that queries ``oracle``
+until it raises :class:`~nag.search.oracle.BudgetExhausted` (or the space runs out).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from nag.errors import ConfigError
+from nag.search.oracle import Oracle
+
+
+def unseen_archs(oracle: Oracle, rng: np.random.Generator) -> Iterator[Any]:
+    """The space's archs in a random order, skipping those already queried."""
+    archs = oracle.space.all_archs()
+    for i in rng.permutation(len(archs)):
+        if not oracle.seen(archs[i]):
+            yield archs[i]
+
+
+def random_search(oracle: Oracle, rng: np.random.Generator) -> None:
+    """Query archs drawn uniformly without replacement."""
+    for arch in unseen_archs(oracle, rng):
+        oracle(arch)
+
+
+def regularized_evolution(oracle: Oracle, rng: np.random.Generator, population: int = 20, sample_size: int = 5,
+                          max_mutation_tries: int = 20) -> None:  # fmt: skip
+    """Regularized (aging) evolution (Real et al., AAAI 2019).
+
+    Args:
+        population: archs kept alive; the oldest dies when a child is born.
+        sample_size: archs drawn from the population per tournament; the best is the parent.
+        max_mutation_tries: mutations tried to find a child not queried yet before a
+            random unqueried arch is taken instead.
+    """
+    if population < 1 or not 1 <= sample_size <= population:
+        raise ConfigError(f"need population >= 1 and 1 <= sample_size <= population, got {population}, {sample_size}")
+    fresh = unseen_archs(oracle, rng)
+    alive: deque[tuple[Any, float]] = deque()
+    for arch in fresh:
+        alive.append((arch, oracle.score(oracle(arch))))
+        if len(alive) == population:
+            break
+    while True:
+        picks = rng.choice(len(alive), size=sample_size, replace=False)
+        parent = max((alive[i] for i in picks), key=lambda item: item[1])[0]
+        child = next((c for c in (oracle.space.mutate(parent, rng) for _ in range(max_mutation_tries)) if not oracle.seen(c)), None)
+        child = child if child is not None else next(fresh)
+        alive.append((child, oracle.score(oracle(child))))
+        alive.popleft()
+
+
+def local_search(oracle: Oracle, rng: np.random.Generator) -> None:
+    """Best-improvement hill climbing over one-choice neighbourhoods, restarting from a
+    random unqueried arch at every local optimum."""
+    for start in unseen_archs(oracle, rng):
+        current, score = start, oracle.score(oracle(start))
+        while True:
+            neighbours = oracle.space.neighbours(current)
+            scored = [(oracle.score(oracle(neighbours[i])), neighbours[i]) for i in rng.permutation(len(neighbours))]
+            best_score, best = max(scored, key=lambda item: item[0], default=(-np.inf, None))
+            if best_score <= score:
+                break
+            current, score = best, best_score
