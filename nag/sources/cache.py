@@ -13,11 +13,12 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from nag.atomic_write import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +57,6 @@ def _read(path: Path, fingerprint: str) -> Table | None:
     except Exception as e:  # any unreadable entry (truncated zip, bad header, ...) is rebuilt
         log.warning("cache entry %s is unreadable (%s); rebuilding", path, e)
         return None
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def cached_table(name: str, sources: Sequence[Path], version: int, build: Callable[[], Table]) -> Table:

@@ -1,0 +1,5 @@
+import sys
+
+from nag.cli.main import main
+
+sys.exit(main())

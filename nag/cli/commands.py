@@ -1,0 +1,100 @@
+"""The CLI commands: each takes its composed config and calls the Python API."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from nag import bench as benchmarks
+from nag import search, spaces
+from nag.atomic_write import write_json
+from nag.cli.table import format_table
+
+
+def cmd_spaces(cfg: DictConfig) -> int:
+    rows = []
+    for name in spaces.names():
+        space = spaces.get(name)
+        rows.append([name, space.size, ",".join(space.levels), space.to_str(space.sample(1, seed=0)[0])])
+    print(format_table(["space", "archs", "levels", "example arch"], rows))
+    return 0
+
+
+def cmd_bench(cfg: DictConfig) -> int:
+    bench = benchmarks.load(cfg.name)
+    if cfg.arch is not None:
+        return _show_arch(bench, cfg)
+    summary = bench.summary(cfg.metric, cfg.maximize)
+    summary["metrics"] = bench.metrics
+    if cfg.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"{bench.name}: {bench.description}")
+    print(format_table(["field", "value"], [[k, ", ".join(v) if isinstance(v, list) else v] for k, v in summary.items()]))
+    return 0
+
+
+def _show_arch(bench: benchmarks.Benchmark, cfg: DictConfig) -> int:
+    arch = bench.space.coerce(cfg.arch)
+    metric = cfg.metric or bench.default_metric
+    values = {m: bench.query(arch, m) for m in bench.metrics}
+    values[f"rank by {metric}"] = f"{bench.rank(values[metric], metric, cfg.maximize) + 1} of {len(bench)}"
+    if cfg.json:
+        print(json.dumps({"arch": bench.space.to_str(arch), **values}, indent=2))
+        return 0
+    print(f"{bench.name}: {bench.space.to_str(arch)}")
+    print(format_table(["metric", "value"], list(values.items())))
+    return 0
+
+
+def _search(cfg: Any, strategy: str, bench: benchmarks.Benchmark, metric: str | None, quiet: bool, options: dict) -> search.Trajectory:
+    return search.run(strategy, bench, metric=metric, budget=cfg.budget, seed=cfg.seed, maximize=getattr(cfg, "maximize", True),
+                      progress=not quiet, **options)  # fmt: skip
+
+
+def _result_row(bench: benchmarks.Benchmark, trajectory: search.Trajectory, metric: str) -> list[Any]:
+    arch, value = trajectory.best
+    top1 = bench.threshold(0.01, metric, trajectory.maximize)
+    reached = trajectory.queries_to_reach(top1)
+    return [trajectory.strategy, len(trajectory), value, bench.rank(value, metric, trajectory.maximize) + 1,
+            reached if reached is not None else "-", bench.space.to_str(arch)]  # fmt: skip
+
+
+_RESULT_HEADERS = ["strategy", "queries", "best", "rank", "queries->top1%", "best arch"]
+
+
+def cmd_search(cfg: DictConfig) -> int:
+    bench = benchmarks.load(cfg.bench)
+    metric = cfg.metric or bench.default_metric
+    options = OmegaConf.to_container(cfg.options, resolve=True)
+    start = time.perf_counter()
+    trajectory = _search(cfg, cfg.strategy, bench, metric, cfg.quiet, options)
+    seconds = time.perf_counter() - start
+    print(f"{cfg.strategy} on {bench.name} ({metric}, {'max' if cfg.maximize else 'min'}imise), "
+          f"budget {cfg.budget}, seed {cfg.seed}: {seconds:.2f} s")  # fmt: skip
+    print(format_table(_RESULT_HEADERS, [_result_row(bench, trajectory, metric)]))
+    if cfg.out:
+        config = OmegaConf.to_container(cfg, resolve=True)
+        write_json(cfg.out, {"config": config, "metric": metric, "seconds": seconds, **trajectory.to_dict(bench.space.to_str)})
+        print(f"trajectory written to {cfg.out}")
+    return 0
+
+
+def cmd_demo(cfg: DictConfig) -> int:
+    bench = benchmarks.load(cfg.bench)
+    summary = bench.summary()
+    print(f"{bench.name}: {len(bench)} archs; {bench.description}")
+    print(f"best {summary['metric']} {summary['best']:.4g} ({summary['best_arch']}); "
+          f"top 0.1% >= {summary['top_0.1%']:.4g}, top 1% >= {summary['top_1%']:.4g}, median {summary['median']:.4g}")  # fmt: skip
+    rows = [_result_row(bench, _search(cfg, name, bench, None, cfg.quiet, {}), summary["metric"]) for name in (cfg.strategy, "random")]
+    print(f"\n{cfg.budget} queries each, seed {cfg.seed} (rank 1 = the benchmark's best of {len(bench)}):")
+    print(format_table(_RESULT_HEADERS, rows))
+    return 0
+
+
+COMMANDS = {"spaces": cmd_spaces, "bench": cmd_bench, "search": cmd_search, "demo": cmd_demo}
+#: Bare words a command accepts in order, e.g. ``nag bench nbgraph-cora``.
+POSITIONAL = {"bench": ("name",), "search": ("strategy",)}

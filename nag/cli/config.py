@@ -1,0 +1,63 @@
+"""Typed configs of the CLI commands, registered in Hydra's ConfigStore.
+
+The YAML files in ``nag/configs`` (also reachable as ``configs/`` at the repository
+root) build on these schemas; Hydra validates every override against them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from hydra.core.config_store import ConfigStore
+
+
+@dataclass
+class SpacesConfig:
+    """``nag spaces``: list the registered search spaces."""
+
+
+@dataclass
+class BenchConfig:
+    """``nag bench NAME``: size, metrics, best arch and quantiles of a benchmark."""
+
+    name: str = "nb201-cifar10"
+    metric: Optional[str] = None
+    arch: Optional[str] = None  # show every metric of this arch instead of the summary
+    maximize: bool = True
+    json: bool = False
+
+
+@dataclass
+class SearchConfig:
+    """``nag search``: run a search strategy against a benchmark."""
+
+    strategy: str = "re"
+    bench: str = "nb201-cifar10"
+    metric: Optional[str] = None
+    budget: int = 200
+    seed: int = 0
+    maximize: bool = True
+    out: Optional[str] = None
+    quiet: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DemoConfig:
+    """``nag demo``: benchmark summary, then a baseline search next to random search."""
+
+    bench: str = "nb201-cifar10"
+    strategy: str = "re"
+    budget: int = 200
+    seed: int = 0
+    quiet: bool = False
+
+
+SCHEMAS = {"spaces": SpacesConfig, "bench": BenchConfig, "search": SearchConfig, "demo": DemoConfig}
+
+
+def register_schemas() -> None:
+    store = ConfigStore.instance()
+    for command, schema in SCHEMAS.items():
+        store.store(name=f"{command}_schema", node=schema)

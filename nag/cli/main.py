@@ -1,0 +1,69 @@
+"""``nag``: the command line over nag's Python API (Hydra composes the configs)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+from nag.errors import ConfigError, NagError
+
+USAGE = """usage: nag COMMAND [key=value ...]
+
+commands:
+  spaces                      list the search spaces
+  bench NAME                  size, metrics, best arch and quantiles of a benchmark
+  search strategy=re bench=nb201-cifar10 budget=200 [metric=... seed=... out=FILE.json options.population=...]
+  demo                        benchmark summary and a baseline search next to random search
+
+Options are Hydra overrides checked against typed configs (nag/configs, also ./configs)."""
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+def compose(command: str, words: list[str]):
+    """The command's config with the user's overrides applied (Hydra compose API)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from nag.cli.commands import POSITIONAL
+    from nag.cli.config import SCHEMAS, register_schemas
+    from nag.cli.overrides import to_overrides
+
+    register_schemas()
+    overrides = to_overrides(words, POSITIONAL.get(command, ()))
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3", job_name="nag"):
+            return hydra_compose(config_name=command, overrides=overrides)
+    except (HydraException, OmegaConfBaseException) as e:
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()][:2]
+        first = " ".join(lines) or type(e).__name__
+        known = ", ".join(f.name for f in dataclasses.fields(SCHEMAS[command])) or "none"
+        raise ConfigError(f"{first} Options of 'nag {command}': {known}.") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else list(argv)
+    if not words or words[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0
+    from nag.cli.commands import COMMANDS
+
+    command, rest = words[0], words[1:]
+    if command not in COMMANDS:
+        print(f"nag: unknown command {command!r}; choose one of: {', '.join(COMMANDS)}", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[command](compose(command, rest))
+    except NagError as e:
+        print(f"nag {command}: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"nag {command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
