@@ -33,15 +33,23 @@ def compose(command: str, words: list[str]):
     from nag.cli.overrides import to_overrides
 
     register_schemas()
+    known = [f.name for f in dataclasses.fields(SCHEMAS[command])]
     overrides = to_overrides(words, POSITIONAL.get(command, ()))
+    open_fields = {f.name for f in dataclasses.fields(SCHEMAS[command]) if f.default_factory is dict}
+    for i, override in enumerate(overrides):
+        path = override.split("=", 1)[0].lstrip("+~")
+        key = path.split(".", 1)[0]
+        if key not in known:
+            raise ConfigError(f"unknown option {key!r} for 'nag {command}'; options: {', '.join(known) or 'none'}")
+        if key in open_fields and "." in path:  # free-form dict (strategy options): add or override
+            overrides[i] = "++" + override.lstrip("+~")
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3", job_name="nag"):
             return hydra_compose(config_name=command, overrides=overrides)
     except (HydraException, OmegaConfBaseException) as e:
-        lines = [line.strip() for line in str(e).splitlines() if line.strip()][:2]
-        first = " ".join(lines) or type(e).__name__
-        known = ", ".join(f.name for f in dataclasses.fields(SCHEMAS[command])) or "none"
-        raise ConfigError(f"{first} Options of 'nag {command}': {known}.") from None
+        cause = e.__cause__ if isinstance(e.__cause__, OmegaConfBaseException) else e
+        message = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(e).__name__)
+        raise ConfigError(f"{message} (in {' '.join(words)})") from None
 
 
 def main(argv: list[str] | None = None) -> int:
