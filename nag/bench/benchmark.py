@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from nag.errors import InvalidArchitecture, UnknownNameError
+from nag.errors import ConfigError, InvalidArchitecture, UnknownNameError
 from nag.spaces.base import SearchSpace
 
 
@@ -96,6 +96,8 @@ class Benchmark:
     def threshold(self, top_fraction: float, metric: str | None = None, maximize: bool = True) -> float:
         """The value an arch must reach to be in the best ``top_fraction`` of the table
         (the value of the ``ceil(top_fraction * n)``-th best arch)."""
+        if not 0.0 < top_fraction <= 1.0:
+            raise ConfigError(f"top_fraction must be in (0, 1], got {top_fraction!r}")
         values = np.sort(self.values(metric)[~np.isnan(self.values(metric))])
         if maximize:
             values = values[::-1]

@@ -60,8 +60,10 @@ def _build_table() -> Table:
 
 
 def load() -> Benchmark:
+    from nag import spaces
+
     table = cached_table("nb201-cifar10", [analog_nasbench.data_file()], FORMAT_VERSION, _build_table)
-    space = NB201Space()
+    space = spaces.get("nb201")
     archs = [space.from_str(str(s)) for s in table["arch"]]
     return Benchmark(
         "nb201-cifar10",

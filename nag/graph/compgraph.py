@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -10,6 +11,7 @@ from functools import cached_property
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import torch
 
 from nag.errors import InvalidArchitecture
@@ -37,6 +39,13 @@ class Node:
     out_channels: int | None = None
     spatial: int | None = None
     name: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # numpy / torch integers become Python ints; anything else is left to validate()
+        for key in NUMERIC_ATTRS:
+            value = getattr(self, key)
+            if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+                object.__setattr__(self, key, int(value))
 
     def attrs(self) -> dict[str, int]:
         """The known numeric attributes."""
@@ -176,7 +185,7 @@ class CompGraph:
         """Build from a ``networkx.DiGraph`` whose nodes carry an ``op`` attribute.
 
         Node ids may be anything; they are renumbered in a deterministic topological order
-        (ties broken by ``str(id)``). Raises :class:`InvalidArchitecture` for cycles,
+        (ties broken by id: numbers numerically, then everything else by ``str``). Raises :class:`InvalidArchitecture` for cycles,
         missing ``op`` attributes or unknown attributes.
         """
         if not isinstance(g, nx.DiGraph) or g.is_multigraph():
@@ -184,7 +193,7 @@ class CompGraph:
         cycle = _find_cycle(g)
         if cycle:
             raise InvalidArchitecture(f"edge {cycle[0]} closes a cycle through nodes {[e[0] for e in cycle]}")
-        order = list(nx.lexicographical_topological_sort(g, key=str))
+        order = list(nx.lexicographical_topological_sort(g, key=_node_sort_key))
         index = {v: i for i, v in enumerate(order)}
         nodes = []
         for v in order:
@@ -270,6 +279,12 @@ class CompGraph:
 
     def __repr__(self) -> str:
         return f"CompGraph(num_nodes={len(self.nodes)}, num_edges={len(self.edges)}, ops={_op_summary(self.ops)})"
+
+
+def _node_sort_key(v: Any) -> tuple:
+    if isinstance(v, numbers.Real) and not isinstance(v, bool):
+        return (0, float(v), "")
+    return (1, 0.0, str(v))
 
 
 def _as_edge(edge: Sequence[int]) -> tuple[int, int]:

@@ -29,7 +29,7 @@ def names() -> list[str]:
 def strategy_options(name: str) -> dict[str, Any]:
     """The options a strategy takes, with their defaults."""
     params = list(inspect.signature(STRATEGIES.get(name)).parameters.values())[2:]
-    return {p.name: p.default for p in params}
+    return {p.name: p.default for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
 
 
 def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100, seed: int | None = 0,
@@ -58,15 +58,17 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
         bench = benchmarks.load(bench)
     fn = STRATEGIES.get(strategy)
     allowed = strategy_options(strategy)
-    unknown = set(options) - set(allowed)
+    takes_any = any(p.kind == p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
+    unknown = set() if takes_any else set(options) - set(allowed)
     if unknown:
         raise ConfigError(f"strategy {strategy!r} has no option(s) {sorted(unknown)}; it takes: {sorted(allowed) or 'none'}")
+    oracle = make_oracle(bench, metric, space, budget, maximize, strategy)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=budget, desc=f"search {strategy}", unit="query")
-    oracle = make_oracle(bench, metric, space, budget, maximize, strategy, bar.update if bar else None)
+        oracle.on_query = bar.update
     try:
         fn(oracle, np.random.default_rng(seed), **options)
     except (BudgetExhausted, StopIteration):

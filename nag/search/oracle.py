@@ -36,17 +36,18 @@ class Oracle:
         self.fn, self.space, self.budget, self.maximize = fn, space, budget, maximize
         self.trajectory = Trajectory(maximize=maximize, strategy=strategy)
         self._seen: dict[Any, float] = {}
-        self._on_query = on_query
+        self.on_query = on_query
 
     @property
     def remaining(self) -> int:
         return self.budget - len(self.trajectory)
 
     def seen(self, arch: Any) -> bool:
-        return arch in self._seen
+        return self.space.coerce(arch) in self._seen
 
     def __call__(self, arch: Any) -> float:
         """The value of ``arch``; raises :class:`BudgetExhausted` when none is left."""
+        arch = self.space.coerce(arch)
         if arch in self._seen:
             return self._seen[arch]
         if self.remaining <= 0:
@@ -56,8 +57,8 @@ class Oracle:
             raise ConfigError(f"the objective returned {values.size} values for 1 arch")
         self._seen[arch] = float(values[0])
         self.trajectory.append(arch, float(values[0]))
-        if self._on_query:
-            self._on_query()
+        if self.on_query:
+            self.on_query()
         return float(values[0])
 
     def score(self, value: float) -> float:
@@ -68,7 +69,7 @@ class Oracle:
 
 
 def make_oracle(bench: Benchmark | Callable, metric: str | None, space: SearchSpace | str | None, budget: int,
-                maximize: bool, strategy: str, on_query=None) -> Oracle:  # fmt: skip
+                maximize: bool, strategy: str) -> Oracle:  # fmt: skip
     """An oracle over a :class:`Benchmark` (``metric`` of it) or over any callable."""
     from nag import spaces
 
@@ -77,7 +78,7 @@ def make_oracle(bench: Benchmark | Callable, metric: str | None, space: SearchSp
     if isinstance(bench, Benchmark):
         metric = metric or bench.default_metric
         bench.values(metric)  # unknown metric: fail before any work
-        if space is not None and space is not bench.space:
+        if space is not None and space.name != bench.space.name:
             raise ConfigError(f"benchmark {bench.name} belongs to space {bench.space.name}, not {space.name}")
         fn, space = (lambda archs: bench.query_many(archs, metric)), bench.space
     elif callable(bench):
@@ -88,4 +89,4 @@ def make_oracle(bench: Benchmark | Callable, metric: str | None, space: SearchSp
         raise ConfigError(f"bench must be a Benchmark or a callable archs -> values, got {type(bench).__name__}")
     if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
         raise ConfigError(f"budget must be a positive integer, got {budget!r}")
-    return Oracle(fn, space, budget, maximize, on_query, strategy)
+    return Oracle(fn, space, budget, maximize, strategy=strategy)

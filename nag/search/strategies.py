@@ -49,7 +49,7 @@ def regularized_evolution(oracle: Oracle, rng: np.random.Generator, population: 
         if len(alive) == population:
             break
     while True:
-        picks = rng.choice(len(alive), size=sample_size, replace=False)
+        picks = rng.choice(len(alive), size=min(sample_size, len(alive)), replace=False)
         parent = max((alive[i] for i in picks), key=lambda item: item[1])[0]
         child = next((c for c in (oracle.space.mutate(parent, rng) for _ in range(max_mutation_tries)) if not oracle.seen(c)), None)
         child = child if child is not None else next(fresh)

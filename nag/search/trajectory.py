@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from nag.errors import ConfigError
+
 
 @dataclass
 class Trajectory:
@@ -27,8 +29,13 @@ class Trajectory:
     strategy: str = ""
 
     def append(self, arch: Any, value: float) -> None:
-        better = max if self.maximize else min
-        best = value if not self.best_so_far else better(self.best_so_far[-1], value)
+        previous = self.best_so_far[-1] if self.best_so_far else float("nan")
+        if np.isnan(previous):
+            best = value
+        elif np.isnan(value):
+            best = previous
+        else:
+            best = max(previous, value) if self.maximize else min(previous, value)
         self.archs.append(arch)
         self.values.append(float(value))
         self.best_so_far.append(float(best))
@@ -52,6 +59,8 @@ class Trajectory:
 
     def best_after(self, queries: int) -> float:
         """Best value after ``queries`` queries (the last one if the search was shorter)."""
+        if queries < 1 or not self.best_so_far:
+            raise ConfigError(f"best_after needs queries >= 1 on a non-empty trajectory (got {queries}, length {len(self)})")
         return self.best_so_far[min(queries, len(self)) - 1]
 
     def to_dict(self, to_str=str) -> dict[str, Any]:

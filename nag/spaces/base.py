@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
@@ -62,6 +63,17 @@ class SearchSpace(ABC, Generic[A]):
     @abstractmethod
     def from_choices(self, choices: Sequence[int]) -> A:
         """The (canonical) arch for option indices; ``InvalidArchitecture`` if none."""
+
+    def check_choices(self, choices: Sequence[int]) -> list[int]:
+        """``choices`` as ints, each within its range; ``InvalidArchitecture`` otherwise."""
+        sizes = self.choice_sizes()
+        values = list(choices)
+        if len(values) != len(sizes):
+            raise InvalidArchitecture(f"{self.name} archs have {len(sizes)} choices, got {len(values)}")
+        for position, (value, size) in enumerate(zip(values, sizes)):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not 0 <= value < size:
+                raise InvalidArchitecture(f"choice {position} is {value!r}; expected an int in 0..{size - 1}")
+        return [int(v) for v in values]
 
     @abstractmethod
     def enumerate(self) -> Iterator[A]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import numbers
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from nag.build.nb201 import CELL_EDGES, NB201_OPS, NB201Network
 from nag.errors import InvalidArchitecture
@@ -18,6 +21,10 @@ from nag.spaces.base import SearchSpace
 ANALOG_OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
 #: analog-nasbench tuple position -> cell edge (target, source).
 ANALOG_EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (3, 0), (2, 1), (3, 1), (3, 2))
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
 
 _STR_PATTERN = re.compile(r"^\|([^|~+]+)~0\|\+\|([^|~+]+)~0\|([^|~+]+)~1\|\+\|([^|~+]+)~0\|([^|~+]+)~1\|([^|~+]+)~2\|$")
 
@@ -95,9 +102,9 @@ class NB201Space(SearchSpace[NB201Arch]):
 
     def from_tuple(self, key: Sequence[int]) -> NB201Arch:
         key = tuple(key)
-        if len(key) != 6 or not all(isinstance(k, int) and 0 <= k < len(ANALOG_OPS) for k in key):
+        if len(key) != 6 or not all(_is_int(k) and 0 <= k < len(ANALOG_OPS) for k in key):
             raise InvalidArchitecture(f"{key!r} is not an analog-nasbench key (6 ints in 0..4)")
-        by_edge = {e: ANALOG_OPS[k] for e, k in zip(ANALOG_EDGES, key)}
+        by_edge = {e: ANALOG_OPS[int(k)] for e, k in zip(ANALOG_EDGES, key)}
         return NB201Arch(tuple(by_edge[e] for e in CELL_EDGES))
 
     # ------------------------------------------------------------------- graphs
@@ -122,7 +129,10 @@ class NB201Space(SearchSpace[NB201Arch]):
         return tuple(NB201_OPS.index(op) for op in arch.ops)
 
     def from_choices(self, choices: Sequence[int]) -> NB201Arch:
-        return NB201Arch(tuple(NB201_OPS[int(c)] for c in choices))
+        return NB201Arch(tuple(NB201_OPS[c] for c in self.check_choices(choices)))
+
+    def canonical(self, arch: NB201Arch) -> NB201Arch:
+        return self.from_ops(arch.ops)
 
     def enumerate(self) -> Iterator[NB201Arch]:
         for ops in itertools.product(NB201_OPS, repeat=len(CELL_EDGES)):

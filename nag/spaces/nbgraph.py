@@ -59,10 +59,14 @@ class NBGraphArch:
 
     @classmethod
     def from_key(cls, key: int) -> NBGraphArch:
-        digits = f"{int(key):05d}"
+        try:
+            value = int(key)
+        except (TypeError, ValueError):
+            value = -1
+        digits = f"{value:05d}"
+        if value < 0 or isinstance(key, bool) or int(digits[:-4]) >= len(LINK_PATTERNS) or any(int(d) >= len(GNN_OPS) for d in digits[-4:]):
+            raise InvalidArchitecture(f"{key!r} is not a NAS-Bench-Graph key (link pattern 0-8, then four op digits 0-8)")
         pattern, ops = int(digits[:-4]), digits[-4:]
-        if pattern >= len(LINK_PATTERNS) or any(int(d) >= len(GNN_OPS) for d in ops):
-            raise InvalidArchitecture(f"{key} is not a NAS-Bench-Graph key")
         return cls(LINK_PATTERNS[pattern], tuple(GNN_OPS[int(d)] for d in ops))
 
 
@@ -142,6 +146,8 @@ class NBGraphSpace(SearchSpace[NBGraphArch]):
         try:
             links, ops = cleaned.split(":")
             return self.from_link_ops([int(x) for x in links.split(",")], ops.split(","))
+        except InvalidArchitecture:
+            raise
         except ValueError:
             raise InvalidArchitecture(
                 f"{text!r} is not a NAS-Bench-Graph arch string; expected 'l1,l2,l3,l4:op1,op2,op3,op4' "
@@ -204,7 +210,8 @@ class NBGraphSpace(SearchSpace[NBGraphArch]):
         return tuple(arch.link) + tuple(self.op_names.index(op) for op in arch.ops)
 
     def from_choices(self, choices: Sequence[int]) -> NBGraphArch:
-        return self.from_link_ops(choices[:4], [self.op_names[int(c)] for c in choices[4:]])
+        choices = self.check_choices(choices)
+        return self.from_link_ops(choices[:4], [self.op_names[c] for c in choices[4:]])
 
     def enumerate(self) -> Iterator[NBGraphArch]:
         return iter(sorted(self._canonical.values(), key=lambda a: a.key))
