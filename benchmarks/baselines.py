@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from nag.atomic_write import write_json
 
 BENCHMARKS: tuple[str, ...] = ("nb201-cifar10", "nbgraph-cora", "nbgraph-citeseer", "nbgraph-computers")
 STRATEGIES: tuple[str, ...] = ("random", "re", "local")
@@ -136,20 +136,6 @@ def markdown_table(summaries: dict[str, dict[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def write_json_atomic(data: Any, path: Path) -> None:
-    """Write ``data`` as JSON to ``path`` via a temp file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def make_jobs(seeds: int, budget: int | None) -> list[Job]:
     """All (benchmark, strategy, seed) jobs, slowest kind first (RE on the big spaces) so the
     pool's two workers finish together."""
@@ -185,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(markdown_table(summaries))
     elapsed = time.perf_counter() - start
-    write_json_atomic(
+    write_json(
+        args.out,
         {
             "metric": METRIC,
             "seeds": list(range(seeds)),
@@ -196,7 +183,6 @@ def main(argv: list[str] | None = None) -> int:
             "results": summaries,
             "wall_time_s": round(elapsed, 1),
         },
-        args.out,
     )
     print(f"\nwrote {args.out}; total wall time {elapsed:.1f} s")
     return 0

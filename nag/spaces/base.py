@@ -71,6 +71,8 @@ class SearchSpace(ABC, Generic[A]):
         if len(values) != len(sizes):
             raise InvalidArchitecture(f"{self.name} archs have {len(sizes)} choices, got {len(values)}")
         for position, (value, size) in enumerate(zip(values, sizes)):
+            if type(value) is int and 0 <= value < size:  # fast path (searches call this a lot)
+                continue
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not 0 <= value < size:
                 raise InvalidArchitecture(f"choice {position} is {value!r}; expected an int in 0..{size - 1}")
         return [int(v) for v in values]

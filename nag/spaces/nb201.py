@@ -22,6 +22,9 @@ ANALOG_OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv
 #: analog-nasbench tuple position -> cell edge (target, source).
 ANALOG_EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (3, 0), (2, 1), (3, 1), (3, 2))
 
+_OP_SET = frozenset(NB201_OPS)
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
@@ -132,6 +135,8 @@ class NB201Space(SearchSpace[NB201Arch]):
         return NB201Arch(tuple(NB201_OPS[c] for c in self.check_choices(choices)))
 
     def canonical(self, arch: NB201Arch) -> NB201Arch:
+        if len(arch.ops) == len(CELL_EDGES) and all(op in _OP_SET for op in arch.ops):  # hot path in searches
+            return arch
         return self.from_ops(arch.ops)
 
     def enumerate(self) -> Iterator[NB201Arch]:

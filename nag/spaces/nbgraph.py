@@ -132,7 +132,13 @@ class NBGraphSpace(SearchSpace[NBGraphArch]):
             raise InvalidArchitecture(f"{link}:{ops} is not in {self.name}")
         return found
 
+    @cached_property
+    def _members(self) -> frozenset[NBGraphArch]:
+        return frozenset(self._canonical.values())
+
     def canonical(self, arch: NBGraphArch) -> NBGraphArch:
+        if arch in self._members:  # the common case, and a hot path in searches
+            return arch
         return self.from_link_ops(arch.link, arch.ops)
 
     def from_key(self, key: int) -> NBGraphArch:
