@@ -661,3 +661,11 @@ def test_choice_sizes(nb201, nbgraph, proteins):
     assert proteins.choice_sizes() == (1, 2, 3, 4, 5, 5, 5, 5)
     assert all(len(nb201.choices(a)) == 6 for a in itertools.islice(nb201.enumerate(), 10))
     assert CELL_EDGES == ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
+
+
+def test_nb201_coerce_accepts_analog_tuples():
+    space = spaces.get("nb201")
+    best = space.from_str("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|")
+    assert space.coerce((2, 2, 0, 2, 3, 2)) == best
+    assert space.contains([2, 2, 0, 2, 3, 2])
+    assert not space.contains((2, 2, 0, 2, 3, 9))

@@ -110,6 +110,12 @@ class NB201Space(SearchSpace[NB201Arch]):
         by_edge = {e: ANALOG_OPS[int(k)] for e, k in zip(ANALOG_EDGES, key)}
         return NB201Arch(tuple(by_edge[e] for e in CELL_EDGES))
 
+    def coerce(self, item: Any) -> NB201Arch:
+        """Also accepts analog-nasbench 6-tuples (see :meth:`from_tuple`)."""
+        if isinstance(item, (tuple, list)) and not isinstance(item, NB201Arch):
+            return self.from_tuple(item)
+        return super().coerce(item)
+
     # ------------------------------------------------------------------- graphs
     def to_graph(self, arch: NB201Arch | str, level: str = "cell", **network_kwargs: Any) -> CompGraph:
         """The arch as a computation graph; ``network_kwargs`` (num_classes, C, N,

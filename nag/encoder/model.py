@@ -1,0 +1,120 @@
+"""``Encoder``: a GNN that turns computation graphs into fixed-size embeddings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Batch
+from torch_geometric.nn import GATv2Conv, GINConv, SAGEConv, global_add_pool, global_max_pool, global_mean_pool
+
+from nag.checkpoint import load_checkpoint, load_state, save_checkpoint
+from nag.encoder.config import EncoderConfig
+from nag.encoder.featurize import GRAPH_STATS, collate, to_data, to_graphs
+from nag.errors import CheckpointError, ConfigError
+from nag.graph import NUMERIC_ATTRS, OPS
+
+NODE_FEATURES = len(OPS) + 2 * len(NUMERIC_ATTRS)
+CHECKPOINT_KIND = "encoder"
+PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "checkpoints" / "encoder"
+
+#: conv name -> factory(width) of a PyG layer mapping [N, width] -> [N, width].
+CONV_LAYERS: dict[str, Callable[[int], nn.Module]] = {
+    "gin": lambda d: GINConv(nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, d))),
+    "sage": lambda d: SAGEConv(d, d),
+    "gat": lambda d: GATv2Conv(d, d // 4, heads=4),
+}
+
+
+class BiLayer(nn.Module):
+    """One message-passing step along edges and one against them, merged residually."""
+
+    def __init__(self, config: EncoderConfig):
+        super().__init__()
+        d = config.hidden
+        self.forward_conv, self.backward_conv = CONV_LAYERS[config.conv](d), CONV_LAYERS[config.conv](d)
+        self.merge = nn.Linear(2 * d, d)
+        self.norm = nn.LayerNorm(d)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, h: Tensor, edge_index: Tensor) -> Tensor:
+        both = torch.cat([self.forward_conv(h, edge_index), self.backward_conv(h, edge_index.flip(0))], dim=-1)
+        return self.norm(h + self.dropout(torch.relu(self.merge(both))))
+
+
+class Encoder(nn.Module):
+    """Graph embeddings for computation graphs (any space, any traced model).
+
+    Node features are ``CompGraph.to_pyg().x`` (op one-hot and numeric attributes); each
+    layer passes messages along and against edge direction (:class:`BiLayer`); the graph
+    embedding is a projection of mean-, max- and sum-pooled node states together with
+    whole-graph statistics (:data:`~nag.encoder.featurize.GRAPH_STATS`).
+
+    Args:
+        config: an :class:`EncoderConfig` (or its fields as keyword arguments).
+
+    Shapes: a PyG ``Batch`` of ``B`` graphs -> ``[B, config.embed_dim]``.
+    """
+
+    def __init__(self, config: EncoderConfig | None = None, **fields: Any):
+        super().__init__()
+        self.config = config if config is not None else EncoderConfig(**fields)
+        c = self.config
+        self.node_in = nn.Linear(NODE_FEATURES, c.hidden)
+        self.layers = nn.ModuleList(BiLayer(c) for _ in range(c.layers))
+        self.stats_in = nn.Sequential(nn.Linear(GRAPH_STATS, c.hidden), nn.ReLU())
+        self.out = nn.Sequential(nn.Linear(4 * c.hidden, c.embed_dim), nn.ReLU(), nn.Linear(c.embed_dim, c.embed_dim))
+        self.pretrain_info: dict[str, Any] = {}
+
+    @property
+    def embed_dim(self) -> int:
+        return self.config.embed_dim
+
+    def forward(self, batch: Batch) -> Tensor:
+        h = self.node_in(batch.x)
+        for layer in self.layers:
+            h = layer(h, batch.edge_index)
+        pooled = [global_mean_pool(h, batch.batch), global_max_pool(h, batch.batch), global_add_pool(h, batch.batch) / 10.0]
+        return self.out(torch.cat([*pooled, self.stats_in(batch.stats)], dim=-1))
+
+    @torch.no_grad()
+    def embed(self, items: Iterable[Any], space: Any = None, level: str = "cell", batch_size: int = 2048) -> Tensor:
+        """Embeddings ``[n, embed_dim]`` of archs (with ``space``) or ``CompGraph``s."""
+        datas = [to_data(g) for g in to_graphs(items, space, level)]
+        return self.embed_data(datas, batch_size)
+
+    @torch.no_grad()
+    def embed_data(self, datas: Sequence[Any], batch_size: int = 2048) -> Tensor:
+        was_training = self.training
+        self.eval()
+        try:
+            device = next(self.parameters()).device
+            parts = [self(collate(datas[i : i + batch_size]).to(device)) for i in range(0, len(datas), batch_size)]
+        finally:
+            self.train(was_training)
+        return torch.cat(parts) if parts else torch.zeros(0, self.embed_dim)
+
+    # --------------------------------------------------------------- checkpoints
+    def save(self, directory: Path | str) -> Path:
+        """Write ``weights.safetensors`` + ``config.json`` into ``directory``."""
+        config = {"encoder": self.config.to_dict(), "pretrain": self.pretrain_info}
+        return save_checkpoint(directory, CHECKPOINT_KIND, self.state_dict(), config)
+
+    @classmethod
+    def load(cls, directory: Path | str) -> Encoder:
+        tensors, config = load_checkpoint(directory, CHECKPOINT_KIND)
+        try:
+            encoder = cls(EncoderConfig.from_dict(config["encoder"]))
+        except (KeyError, TypeError, ConfigError) as e:
+            raise CheckpointError(f"{Path(directory) / 'config.json'} is not a valid encoder config: {e}") from None
+        load_state(encoder, tensors, Path(directory) / "weights.safetensors")
+        encoder.pretrain_info = config.get("pretrain", {})
+        return encoder
+
+    @classmethod
+    def from_pretrained(cls, directory: Path | str | None = None) -> Encoder:
+        """The contrastively pretrained encoder shipped in ``checkpoints/encoder``."""
+        return cls.load(directory or PRETRAINED_DIR)

@@ -1,0 +1,60 @@
+"""``PredictorConfig``: typed hyper-parameters of :class:`nag.Predictor`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from nag.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class PredictorConfig:
+    """Args:
+    heads: ensemble size K (heads blended by fuzzy c-means membership).
+    hidden: hidden width of each head.
+    epochs: full-batch training epochs of :meth:`Predictor.fit`.
+    finetune_epochs: epochs of :meth:`Predictor.finetune`.
+    lr: learning rate of the heads; encoder_lr: of the encoder (mode ``"full"``).
+    weight_decay: AdamW weight decay.
+    rank_weight: weight of the pairwise ranking loss next to the regression loss.
+    fuzziness: the fuzzy c-means exponent ``m`` (> 1).
+    condition_dim: width of extra conditioning inputs of the heads (0 for none).
+    seed: seeds initialisation, bootstrap weights and clustering.
+    """
+
+    heads: int = 5
+    hidden: int = 128
+    epochs: int = 300
+    finetune_epochs: int = 150
+    lr: float = 3e-3
+    encoder_lr: float = 3e-4
+    weight_decay: float = 1e-4
+    rank_weight: float = 1.0
+    fuzziness: float = 2.0
+    condition_dim: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("heads", "hidden", "epochs", "finetune_epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"PredictorConfig.{name} must be a positive int, got {value!r}")
+        if self.condition_dim < 0:
+            raise ConfigError(f"PredictorConfig.condition_dim must be >= 0, got {self.condition_dim}")
+        if self.fuzziness <= 1.0:
+            raise ConfigError(f"PredictorConfig.fuzziness must be > 1, got {self.fuzziness}")
+        for name in ("lr", "encoder_lr"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"PredictorConfig.{name} must be > 0, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PredictorConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"unknown PredictorConfig field(s) {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**data)

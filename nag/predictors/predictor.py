@@ -1,0 +1,298 @@
+"""``Predictor``: ensemble heads on the graph encoder, fit from few labels."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from nag.checkpoint import load_checkpoint, load_state, save_checkpoint
+from nag.encoder import Encoder, EncoderConfig
+from nag.encoder.featurize import collate, to_data, to_graphs
+from nag.errors import CheckpointError, ConfigError
+from nag.graph import CompGraph
+from nag.predictors.config import PredictorConfig
+from nag.predictors.heads import EnsembleHeads
+from nag.predictors.losses import pairwise_rank_loss, weighted_mse
+from nag.predictors.membership import fuzzy_cmeans, memberships, move_centers
+
+CHECKPOINT_KIND = "predictor"
+PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "checkpoints" / "predictors"
+MODES = ("heads", "full")
+
+
+class Predictor:
+    """Predicts metrics of architectures (archs of a space, or any ``CompGraph``).
+
+    K heads on a shared :class:`~nag.encoder.Encoder`, each trained on its own bootstrap
+    of the labels and weighted towards one fuzzy c-means cluster of the embeddings; a
+    prediction blends the heads by the arch's cluster membership (GENNAPE's idea), and the
+    membership-weighted spread of the heads is its standard deviation. The loss is MSE on
+    normalised targets plus a pairwise logistic ranking loss.
+
+    Args:
+        encoder: ``"pretrained"`` (the shipped encoder), ``None`` (a fresh, untrained one) or
+            an :class:`Encoder` (copied, never modified).
+        space: the search space (object or name) whose archs ``fit``/``predict`` receive;
+            not needed when they receive ``CompGraph``s.
+        config: a :class:`PredictorConfig`, or its fields as keyword arguments.
+        progress: show progress bars while training.
+    """
+
+    def __init__(self, encoder: Encoder | str | None = "pretrained", space: Any = None,
+                 config: PredictorConfig | None = None, progress: bool = False, **fields: Any):  # fmt: skip
+        self.config = config if config is not None else PredictorConfig(**fields)
+        self.space = _resolve_space(space)
+        self.progress = progress
+        self.encoder = _resolve_encoder(encoder, self.config.seed)
+        self.heads: EnsembleHeads | None = None
+        self.metrics: list[str] = []
+        self.centers: Tensor | None = None
+        self.y_mean = self.y_std = None
+        self.report: dict[str, Any] = {}
+        self._cache: dict[Any, Any] = {}
+
+    # ------------------------------------------------------------------ inputs
+    def _datas(self, items: Sequence[Any]) -> list[Any]:
+        out = []
+        for item in items:
+            key = item if isinstance(item, CompGraph) else (self.space.name if self.space else None, item)
+            if key not in self._cache:
+                self._cache[key] = to_data(to_graphs([item], self.space)[0])
+            out.append(self._cache[key])
+        return out
+
+    def _targets(self, items: Sequence[Any], y: Any, metric: str | None) -> dict[str, np.ndarray]:
+        targets = dict(y) if isinstance(y, Mapping) else {metric or "y": y}
+        if not targets:
+            raise ConfigError("y holds no metric")
+        out = {}
+        for name, values in targets.items():
+            array = np.asarray(values, dtype=np.float64).reshape(-1)
+            if len(array) != len(items):
+                raise ConfigError(f"metric {name!r} has {len(array)} values for {len(items)} items")
+            if not np.all(np.isfinite(array)):
+                raise ConfigError(f"metric {name!r} holds NaN or infinite values")
+            out[str(name)] = array
+        return out
+
+    def _condition(self, condition: Any, n: int) -> Tensor | None:
+        dim = self.config.condition_dim
+        if dim == 0:
+            if condition is not None:
+                raise ConfigError("this predictor takes no condition (condition_dim=0)")
+            return None
+        if condition is None:
+            raise ConfigError(f"this predictor needs condition= of shape [n, {dim}]")
+        tensor = torch.as_tensor(np.asarray(condition, dtype=np.float32))
+        if tensor.shape != (n, dim):
+            raise ConfigError(f"condition has shape {tuple(tensor.shape)}, expected ({n}, {dim})")
+        return tensor
+
+    # ---------------------------------------------------------------- training
+    def fit(self, items: Sequence[Any], y: Any, metric: str | None = None, condition: Any = None, mode: str = "full") -> Predictor:
+        """Fit fresh heads (and, with ``mode="full"``, fine-tune the encoder) on labels.
+
+        Args:
+            items: archs of ``space`` or ``CompGraph``s.
+            y: values (one metric, named ``metric`` or ``"y"``) or a dict metric -> values.
+            condition: ``[n, condition_dim]`` conditioning inputs, if the heads take any.
+            mode: ``"full"`` trains encoder and heads; ``"heads"`` keeps the encoder frozen.
+        """
+        items = list(items)
+        targets = self._targets(items, y, metric)
+        if len(items) < 2:
+            raise ConfigError("fit needs at least 2 labelled architectures")
+        _check_mode(mode)
+        cond = self._condition(condition, len(items))
+        with torch.random.fork_rng():
+            torch.manual_seed(self.config.seed)
+            heads = EnsembleHeads(self.encoder.embed_dim, len(targets), self.config.heads, self.config.hidden,
+                                  self.config.condition_dim)  # fmt: skip
+        self.heads, self.metrics = heads, list(targets)
+        self._train(items, targets, cond, mode, self.config.epochs, new_centers=True)
+        return self
+
+    def finetune(self, items: Sequence[Any], y: Any, mode: str = "heads", condition: Any = None, epochs: int | None = None) -> Predictor:
+        """Continue training on new labels (a new space, dataset or objective).
+
+        ``mode="heads"`` changes only the heads; ``"full"`` also the encoder. Targets are
+        renormalised on the new labels, so predictions come in the new labels' units.
+        ``y`` must name the same metrics as the fit (or be one array for one metric).
+        """
+        self._require_fitted()
+        items = list(items)
+        targets = self._targets(items, y, self.metrics[0] if len(self.metrics) == 1 else None)
+        if sorted(targets) != sorted(self.metrics):
+            raise ConfigError(f"finetune got metrics {sorted(targets)}, the predictor predicts {self.metrics}")
+        if len(items) < 2:
+            raise ConfigError("finetune needs at least 2 labelled architectures")
+        _check_mode(mode)
+        cond = self._condition(condition, len(items))
+        self._train(items, targets, cond, mode, epochs or self.config.finetune_epochs, new_centers=False)
+        return self
+
+    def _train(self, items, targets, cond, mode, epochs, new_centers) -> None:
+        """Train on validated inputs (nothing here raises on user input)."""
+        start = time.perf_counter()
+        c = self.config
+        y = torch.tensor(np.stack([targets[m] for m in self.metrics], axis=1), dtype=torch.float32)
+        self.y_mean, self.y_std = y.mean(0), y.std(0).clamp_min(1e-8)
+        y = (y - self.y_mean) / self.y_std
+        batch = collate(self._datas(items))
+        generator = torch.Generator().manual_seed(c.seed)
+        with torch.no_grad():
+            self.encoder.eval()
+            before = self.encoder(batch)
+        if new_centers or self.centers is None:
+            centers = fuzzy_cmeans(before, c.heads, c.fuzziness, seed=c.seed)
+            self.centers = centers[torch.arange(c.heads) % len(centers)]  # fewer labels than heads: share centers
+        membership = memberships(before, self.centers, c.fuzziness)  # [n, K]
+        boot = torch.poisson(torch.ones(c.heads, len(items)), generator=generator)
+        weight = (boot * (0.5 + membership.t())).clamp_min(1e-3)  # [K, n]
+        groups = [{"params": self.heads.parameters(), "lr": c.lr}]
+        train_encoder = mode == "full"
+        for p in self.encoder.parameters():
+            p.requires_grad_(train_encoder)
+        if train_encoder:
+            groups.append({"params": self.encoder.parameters(), "lr": c.encoder_lr})
+        optimizer = torch.optim.AdamW(groups, weight_decay=c.weight_decay)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
+        iterator = range(epochs)
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            iterator = tqdm(iterator, desc=f"fit predictor ({mode})", unit="epoch")
+        self.heads.train()
+        self.encoder.train(train_encoder)
+        loss = torch.tensor(0.0)
+        for _ in iterator:
+            embedding = self.encoder(batch) if train_encoder else before
+            pred = self.heads(embedding, cond)  # [n, K, M]
+            loss = sum(
+                weighted_mse(pred[:, k, m], y[:, m], weight[k]) + c.rank_weight * pairwise_rank_loss(pred[:, k, m], y[:, m], weight[k])
+                for k in range(pred.shape[1])
+                for m in range(pred.shape[2])
+            ) / (pred.shape[1] * pred.shape[2])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+        for p in self.encoder.parameters():
+            p.requires_grad_(True)
+        self.encoder.eval()
+        self.heads.eval()
+        if train_encoder:
+            with torch.no_grad():
+                self.centers = move_centers(before, self.encoder(batch), self.centers, c.fuzziness)
+        self.report = {"labels": len(items), "mode": mode, "epochs": epochs, "final_loss": loss.item(),
+                       "seconds": time.perf_counter() - start}  # fmt: skip
+
+    # --------------------------------------------------------------- predicting
+    def _require_fitted(self) -> None:
+        if self.heads is None:
+            raise ConfigError("this predictor is not fitted yet; call fit(items, y) first")
+
+    @torch.no_grad()
+    def predict_normalised(self, embedding: Tensor, condition: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Blended mean and std ``[B, M]`` in normalised units, from embeddings."""
+        pred = self.heads(embedding, condition)
+        u = memberships(embedding, self.centers, self.config.fuzziness).unsqueeze(-1)  # [B, K, 1]
+        mean = (u * pred).sum(1)
+        std = (u * (pred - mean.unsqueeze(1)) ** 2).sum(1).sqrt()
+        return mean, std
+
+    @torch.no_grad()
+    def predict(self, items: Sequence[Any], condition: Any = None, batch_size: int = 2048):
+        """``(mean, std)`` per item, in the labels' units: arrays for one metric, dicts of
+        arrays (metric -> values) for several."""
+        self._require_fitted()
+        items = list(items)
+        cond = self._condition(condition, len(items))
+        embedding = self.encoder.embed_data(self._datas(items), batch_size)
+        mean, std = self.predict_normalised(embedding, cond)
+        mean, std = (mean * self.y_std + self.y_mean).numpy(), (std * self.y_std).numpy()
+        if len(self.metrics) == 1:
+            return mean[:, 0].astype(np.float64), std[:, 0].astype(np.float64)
+        return ({m: mean[:, i].astype(np.float64) for i, m in enumerate(self.metrics)},
+                {m: std[:, i].astype(np.float64) for i, m in enumerate(self.metrics)})  # fmt: skip
+
+    # -------------------------------------------------------------- checkpoints
+    def save(self, directory: Path | str, extra: dict[str, Any] | None = None) -> Path:
+        """Encoder, heads, centers and normalisation in one checkpoint folder."""
+        self._require_fitted()
+        tensors = {f"encoder.{k}": v for k, v in self.encoder.state_dict().items()}
+        tensors.update({f"heads.{k}": v for k, v in self.heads.state_dict().items()})
+        tensors.update({"centers": self.centers, "y_mean": self.y_mean, "y_std": self.y_std})
+        config = {"predictor": self.config.to_dict(), "encoder": self.encoder.config.to_dict(), "metrics": self.metrics,
+                  "space": self.space.name if self.space else None, "report": self.report, **(extra or {})}  # fmt: skip
+        return save_checkpoint(directory, CHECKPOINT_KIND, tensors, config)
+
+    @classmethod
+    def load(cls, directory: Path | str) -> Predictor:
+        tensors, config = load_checkpoint(directory, CHECKPOINT_KIND)
+        source = Path(directory) / "weights.safetensors"
+        try:
+            encoder = Encoder(EncoderConfig.from_dict(config["encoder"]))
+            predictor = cls(encoder=encoder, space=config.get("space"), config=PredictorConfig.from_dict(config["predictor"]))
+            predictor.metrics = list(config["metrics"])
+            predictor.heads = EnsembleHeads(encoder.embed_dim, len(predictor.metrics), predictor.config.heads,
+                                            predictor.config.hidden, predictor.config.condition_dim)  # fmt: skip
+        except (KeyError, TypeError, ConfigError) as e:
+            raise CheckpointError(f"{Path(directory) / 'config.json'} is not a valid predictor config: {e}") from None
+        load_state(predictor.encoder, _strip(tensors, "encoder."), source)
+        load_state(predictor.heads, _strip(tensors, "heads."), source)
+        for name in ("centers", "y_mean", "y_std"):
+            if name not in tensors:
+                raise CheckpointError(f"{source} lacks tensor {name!r}")
+        predictor.centers, predictor.y_mean, predictor.y_std = tensors["centers"], tensors["y_mean"], tensors["y_std"]
+        if predictor.centers.shape[1] != encoder.embed_dim or predictor.y_mean.shape != (len(predictor.metrics),):
+            raise CheckpointError(f"{source}: centers or normalisation do not match the encoder / metrics")
+        predictor.report = config.get("report", {})
+        predictor.encoder.eval()
+        predictor.heads.eval()
+        return predictor
+
+    @classmethod
+    def from_pretrained(cls, name: str) -> Predictor:
+        """A shipped fitted predictor, e.g. ``"nb201-cifar10"`` (see ``checkpoints/predictors``)."""
+        directory = PRETRAINED_DIR / name
+        if not directory.is_dir():
+            available = sorted(p.name for p in PRETRAINED_DIR.iterdir() if p.is_dir()) if PRETRAINED_DIR.is_dir() else []
+            raise CheckpointError(f"no shipped predictor {name!r}; available: {', '.join(available) or 'none'}")
+        return cls.load(directory)
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ConfigError(f"mode {mode!r} is unknown; choose one of: {', '.join(MODES)}")
+
+
+def _strip(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def _resolve_space(space: Any):
+    if space is None or not isinstance(space, str):
+        return space
+    from nag import spaces
+
+    return spaces.get(space)
+
+
+def _resolve_encoder(encoder: Encoder | str | None, seed: int) -> Encoder:
+    if isinstance(encoder, Encoder):
+        return copy.deepcopy(encoder)
+    if encoder == "pretrained":
+        return Encoder.from_pretrained()
+    if encoder is None:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            return Encoder()
+    raise ConfigError(f"encoder must be 'pretrained', None or an Encoder, got {encoder!r}")
