@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from nag import bench as benchmarks
 from nag import search, spaces
 from nag.atomic_write import write_json
+from nag.cli.predictor_commands import COMMANDS as PREDICTOR_COMMANDS
 from nag.cli.table import format_table
 
 
@@ -95,6 +96,6 @@ def cmd_demo(cfg: DictConfig) -> int:
     return 0
 
 
-COMMANDS = {"spaces": cmd_spaces, "bench": cmd_bench, "search": cmd_search, "demo": cmd_demo}
+COMMANDS = {"spaces": cmd_spaces, "bench": cmd_bench, "search": cmd_search, "demo": cmd_demo, **PREDICTOR_COMMANDS}
 #: Bare words a command accepts in order, e.g. ``nag bench nbgraph-cora``.
 POSITIONAL = {"bench": ("name",), "search": ("strategy",)}

@@ -54,7 +54,47 @@ class DemoConfig:
     quiet: bool = False
 
 
-SCHEMAS = {"spaces": SpacesConfig, "bench": BenchConfig, "search": SearchConfig, "demo": DemoConfig}
+@dataclass
+class PretrainCommandConfig:
+    """``nag pretrain``: contrastive pretraining of the encoder on the default corpus."""
+
+    epochs: int = 6
+    batch_size: int = 256
+    seed: int = 0
+    network_graphs: int = 300
+    out: str = "pretrained-encoder"
+    quiet: bool = False
+
+
+@dataclass
+class FitConfig:
+    """``nag fit``: fit a predictor on ``n_labels`` random archs of a benchmark and measure
+    its ranking on the rest."""
+
+    bench: str = "nb201-cifar10"
+    metric: Optional[str] = None
+    n_labels: int = 100
+    seed: int = 0
+    encoder: str = "pretrained"  # or "scratch"
+    mode: str = "full"
+    epochs: int = 300
+    test_cap: int = 5000
+    out: Optional[str] = None
+    quiet: bool = False
+
+
+@dataclass
+class PredictConfig:
+    """``nag predict``: predictions of a saved predictor for archs listed in a file."""
+
+    ckpt: str = "nb201-cifar10"  # a folder, or the name of a shipped predictor
+    archs: Optional[str] = None  # a text file, one arch string per line
+    out: Optional[str] = None  # .jsonl or .csv
+    quiet: bool = False
+
+
+SCHEMAS = {"spaces": SpacesConfig, "bench": BenchConfig, "search": SearchConfig, "demo": DemoConfig,
+           "pretrain": PretrainCommandConfig, "fit": FitConfig, "predict": PredictConfig}  # fmt: skip
 
 
 def register_schemas() -> None:

@@ -15,6 +15,9 @@ commands:
   bench NAME                  size, metrics, best arch and quantiles of a benchmark
   search strategy=re bench=nb201-cifar10 budget=200 [metric=... seed=... out=FILE.json options.population=...]
   demo                        benchmark summary and a baseline search next to random search
+  pretrain [epochs=6 out=DIR]   contrastive pretraining of the graph encoder
+  fit bench=nb201-cifar10 metric=accuracy n_labels=100 [encoder=pretrained|scratch out=DIR]
+  predict ckpt=DIR|NAME archs=FILE [out=FILE.jsonl|.csv]
 
 Options are Hydra overrides checked against typed configs (nag/configs, also ./configs)."""
 

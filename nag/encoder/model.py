@@ -19,7 +19,7 @@ from nag.graph import NUMERIC_ATTRS, OPS
 
 NODE_FEATURES = len(OPS) + 2 * len(NUMERIC_ATTRS)
 CHECKPOINT_KIND = "encoder"
-PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "checkpoints" / "encoder"
+PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "checkpoints" / "encoder"
 
 #: conv name -> factory(width) of a PyG layer mapping [N, width] -> [N, width].
 CONV_LAYERS: dict[str, Callable[[int], nn.Module]] = {
@@ -96,6 +96,31 @@ class Encoder(nn.Module):
         finally:
             self.train(was_training)
         return torch.cat(parts) if parts else torch.zeros(0, self.embed_dim)
+
+    def pretrain(self, graphs: Sequence[Any] | None = None, config: Any = None, progress: bool = False, **corpus: Any) -> dict:
+        """Contrastive pretraining in place, without labels (see :mod:`nag.encoder.pretrain`).
+
+        Args:
+            graphs: ``CompGraph``s to pretrain on; ``None`` builds the default corpus (every
+                nb201 cell, every nbgraph arch, traced reference models; ``corpus`` keyword
+                arguments go to :func:`nag.encoder.corpus.build_corpus`).
+            config: a :class:`~nag.encoder.pretrain.PretrainConfig`.
+            progress: show a progress bar.
+
+        Returns:
+            The pretraining report (also kept as ``pretrain_info`` and saved with the encoder).
+        """
+        from nag.encoder.corpus import build_corpus
+        from nag.encoder.pretrain import pretrain
+
+        if graphs is None:
+            data = build_corpus(**corpus)
+            datas, partners, counts = data.datas, data.partners, data.counts
+        else:
+            datas, partners, counts = [to_data(g) for g in to_graphs(graphs)], None, {"graphs": len(graphs)}
+        report = pretrain(self, datas, partners, config, progress)
+        self.pretrain_info = {**report, "corpus": counts}
+        return self.pretrain_info
 
     # --------------------------------------------------------------- checkpoints
     def save(self, directory: Path | str) -> Path:

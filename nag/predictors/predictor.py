@@ -23,7 +23,7 @@ from nag.predictors.losses import pairwise_rank_loss, weighted_mse
 from nag.predictors.membership import fuzzy_cmeans, memberships, move_centers
 
 CHECKPOINT_KIND = "predictor"
-PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "checkpoints" / "predictors"
+PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "checkpoints" / "predictors"
 MODES = ("heads", "full")
 
 
