@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 from nag.errors import ConfigError
+from nag.typed_config import JSONConfig
 
 CONVS = ("gin", "sage", "gat")
 
 
 @dataclass(frozen=True)
-class EncoderConfig:
+class EncoderConfig(JSONConfig):
     """Args:
     hidden: node state width.
     layers: message-passing layers (each passes along and against edge direction).
@@ -37,14 +37,3 @@ class EncoderConfig:
             raise ConfigError(f"EncoderConfig.hidden must be a multiple of 4 for conv='gat', got {self.hidden}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"EncoderConfig.dropout must be in [0, 1), got {self.dropout!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EncoderConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"unknown EncoderConfig field(s) {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**data)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 from nag.errors import ConfigError
+from nag.typed_config import JSONConfig
 
 
 @dataclass(frozen=True)
-class PredictorConfig:
+class PredictorConfig(JSONConfig):
     """Args:
     heads: ensemble size K (heads blended by fuzzy c-means membership).
     hidden: hidden width of each head.
@@ -47,14 +47,3 @@ class PredictorConfig:
         for name in ("lr", "encoder_lr"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"PredictorConfig.{name} must be > 0, got {getattr(self, name)}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PredictorConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"unknown PredictorConfig field(s) {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**data)
