@@ -28,6 +28,8 @@ __all__ = [
     "CheckpointError",
     "count_params",
     "count_flops",
+    "Encoder",
+    "Predictor",
 ]
 
 
@@ -37,7 +39,15 @@ def __getattr__(name: str):
         from nag import counting
 
         return getattr(counting, name)
-    if name in ("spaces", "bench", "search"):
+    if name == "Encoder":
+        from nag.encoder import Encoder
+
+        return Encoder
+    if name == "Predictor":
+        from nag.predictors import Predictor
+
+        return Predictor
+    if name in ("spaces", "bench", "search", "graph"):
         import importlib
 
         return importlib.import_module(f"nag.{name}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -62,6 +63,40 @@ def to_data(graph: CompGraph) -> Data:
     data = graph.to_pyg()
     data.stats = graph_stats(graph).unsqueeze(0)
     return data
+
+
+@functools.lru_cache(maxsize=200_000)
+def graph_data(graph: CompGraph) -> Data:
+    """:func:`to_data` of ``graph``, cached (a shared, read-only result: do not modify it)."""
+    return to_data(graph)
+
+
+@functools.lru_cache(maxsize=200_000)
+def arch_data(space_name: str, arch: Any, level: str = "cell") -> Data:
+    """:func:`to_data` of an arch of the registered space ``space_name``, cached and shared
+    by every encoder and predictor in the process (read-only: do not modify it)."""
+    from nag import spaces
+
+    space = spaces.get(space_name)
+    return to_data(space.to_graph(space.coerce(arch), level))
+
+
+def item_data(item: Any, space: Any = None, level: str = "cell") -> Data:
+    """Featurized ``item``: a ``CompGraph``, or an arch / arch string of ``space``."""
+    if isinstance(item, CompGraph):
+        return graph_data(item)
+    if space is None:
+        raise ConfigError(f"{item!r} is not a CompGraph; pass space= to read archs")
+    arch = space.coerce(item)
+    if _registered(space):
+        return arch_data(space.name, arch, level)
+    return to_data(space.to_graph(arch, level))
+
+
+def _registered(space: Any) -> bool:
+    from nag import spaces
+
+    return space.name in spaces.names() and spaces.get(space.name) is space
 
 
 def collate(datas: Sequence[Data]) -> Batch:

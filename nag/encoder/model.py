@@ -13,7 +13,7 @@ from torch_geometric.nn import GATv2Conv, GINConv, SAGEConv, global_add_pool, gl
 
 from nag.checkpoint import load_checkpoint, load_state, save_checkpoint
 from nag.encoder.config import EncoderConfig
-from nag.encoder.featurize import GRAPH_STATS, collate, to_data, to_graphs
+from nag.encoder.featurize import GRAPH_STATS, collate, item_data, to_data, to_graphs
 from nag.errors import CheckpointError, ConfigError
 from nag.graph import NUMERIC_ATTRS, OPS
 
@@ -83,8 +83,7 @@ class Encoder(nn.Module):
     @torch.no_grad()
     def embed(self, items: Iterable[Any], space: Any = None, level: str = "cell", batch_size: int = 2048) -> Tensor:
         """Embeddings ``[n, embed_dim]`` of archs (with ``space``) or ``CompGraph``s."""
-        datas = [to_data(g) for g in to_graphs(items, space, level)]
-        return self.embed_data(datas, batch_size)
+        return self.embed_data([item_data(item, space, level) for item in items], batch_size)
 
     @torch.no_grad()
     def embed_data(self, datas: Sequence[Any], batch_size: int = 2048) -> Tensor:

@@ -14,7 +14,7 @@ from torch import Tensor
 
 from nag.checkpoint import load_checkpoint, load_state, save_checkpoint
 from nag.encoder import Encoder, EncoderConfig
-from nag.encoder.featurize import collate, to_data, to_graphs
+from nag.encoder.featurize import collate, item_data
 from nag.errors import CheckpointError, ConfigError
 from nag.graph import CompGraph
 from nag.predictors.config import PredictorConfig
@@ -56,17 +56,10 @@ class Predictor:
         self.centers: Tensor | None = None
         self.y_mean = self.y_std = None
         self.report: dict[str, Any] = {}
-        self._cache: dict[Any, Any] = {}
 
     # ------------------------------------------------------------------ inputs
     def _datas(self, items: Sequence[Any]) -> list[Any]:
-        out = []
-        for item in items:
-            key = item if isinstance(item, CompGraph) else (self.space.name if self.space else None, item)
-            if key not in self._cache:
-                self._cache[key] = to_data(to_graphs([item], self.space)[0])
-            out.append(self._cache[key])
-        return out
+        return [item_data(item, self.space) for item in items]
 
     def _targets(self, items: Sequence[Any], y: Any, metric: str | None) -> dict[str, np.ndarray]:
         targets = dict(y) if isinstance(y, Mapping) else {metric or "y": y}
