@@ -75,7 +75,7 @@ class FitConfig:
     metric: Optional[str] = None
     n_labels: int = 100
     seed: int = 0
-    encoder: str = "pretrained"  # or "scratch"
+    encoder: str = "scratch"  # or "pretrained"
     mode: str = "full"
     epochs: int = 300
     test_cap: int = 5000

@@ -46,7 +46,7 @@ def cmd_fit(cfg: DictConfig) -> int:
         raise ConfigError(f"n_labels must be in 2..{len(archs) - 1}, got {cfg.n_labels}")
     if cfg.encoder not in ("pretrained", "scratch"):
         raise ConfigError(f"encoder must be 'pretrained' or 'scratch', got {cfg.encoder!r}")
-    encoder = "pretrained" if cfg.encoder == "pretrained" else None
+    encoder = cfg.encoder
     order = np.random.default_rng(cfg.seed).permutation(len(archs))
     train, test = order[: cfg.n_labels], order[cfg.n_labels :][: cfg.test_cap]
     predictor = Predictor(encoder=encoder, space=b.space, seed=cfg.seed, epochs=cfg.epochs, progress=not cfg.quiet)
