@@ -1,0 +1,61 @@
+"""Where a space's categorical choices live in a graph: the diffusion state's shape.
+
+A :class:`GraphLayout` places each *slot* (one categorical choice of a space, in the
+space's own choice order) on a small graph of ``n_nodes`` nodes:
+
+* ``node`` slot: the op type of node ``nodes[0]``;
+* ``edge`` slot: the type of edge ``nodes[0] -> nodes[1]`` (option 0 may mean "no edge");
+* ``parent`` slot: which of ``sources`` feeds node ``nodes[0]`` (an edge whose presence
+  diffuses under an in-degree-one rule).
+
+The layout is pure data: the denoiser reads it to turn slot states into node and edge
+features, and to read node, edge and parent logits back into slots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nag.errors import ConfigError
+
+SLOT_KINDS = ("node", "edge", "parent")
+
+
+@dataclass(frozen=True)
+class Slot:
+    kind: str
+    nodes: tuple[int, ...]
+    size: int
+    sources: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in SLOT_KINDS:
+            raise ConfigError(f"slot kind must be one of {SLOT_KINDS}, got {self.kind!r}")
+        arity = {"node": 1, "edge": 2, "parent": 1}[self.kind]
+        if len(self.nodes) != arity:
+            raise ConfigError(f"a {self.kind} slot names {arity} node(s), got {self.nodes}")
+        if self.size < 1 or (self.kind == "parent" and len(self.sources) != self.size):
+            raise ConfigError(f"slot {self} has an inconsistent size")
+
+
+@dataclass(frozen=True)
+class GraphLayout:
+    n_nodes: int
+    slots: tuple[Slot, ...]
+
+    def __post_init__(self) -> None:
+        for slot in self.slots:
+            if any(not 0 <= i < self.n_nodes for i in (*slot.nodes, *slot.sources)):
+                raise ConfigError(f"slot {slot} names a node outside 0..{self.n_nodes - 1}")
+            sources = slot.sources if slot.kind == "parent" else slot.nodes[:1] if slot.kind == "edge" else ()
+            target = slot.nodes[-1]
+            if any(source >= target for source in sources):
+                raise ConfigError(f"slot {slot}: edges must run from a lower to a higher node (topological order)")
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(slot.size for slot in self.slots)
+
+    @property
+    def max_size(self) -> int:
+        return max(self.sizes)

@@ -1,0 +1,52 @@
+"""Training the denoiser: noise clean assignments to a random step, predict them back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from nag.diffusion.denoiser import Denoiser
+from nag.diffusion.noise import MarginalNoise, draw
+from nag.typed_config import JSONConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig(JSONConfig):
+    iterations: int = 3000
+    batch_size: int = 256
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+
+
+def train_denoiser(denoiser: Denoiser, noise: MarginalNoise, alpha_bar: np.ndarray, data: torch.Tensor,
+                   weights: torch.Tensor | None, config: TrainConfig, progress: bool = False) -> list[float]:  # fmt: skip
+    """Fit ``denoiser`` to recover ``data`` [M, S] (drawn with ``weights``) from its noised
+    versions at uniformly drawn steps 1..T (cross-entropy on every slot). Returns the losses."""
+    generator = torch.Generator().manual_seed(config.seed)
+    steps = len(alpha_bar) - 1
+    k = noise.marginals.shape[-1]
+    alpha = torch.as_tensor(alpha_bar, dtype=torch.float32)
+    probs = weights if weights is not None else torch.ones(len(data))
+    optimiser = torch.optim.AdamW(denoiser.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, total_steps=config.iterations, pct_start=0.1)
+    losses = []
+    denoiser.train()
+    for _ in tqdm(range(config.iterations), desc="fit generator", disable=not progress, leave=False):
+        rows = torch.multinomial(probs, config.batch_size, replacement=True, generator=generator)
+        x0 = data[rows]
+        t = torch.randint(1, steps + 1, (config.batch_size,), generator=generator)
+        onehot = torch.nn.functional.one_hot(x0, k).float()
+        x_t = draw(noise.q_xt(onehot, alpha[t]), generator)
+        logits = denoiser(torch.nn.functional.one_hot(x_t, k).float(), t.float() / steps)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, k), x0.reshape(-1))
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        losses.append(loss.item())
+    denoiser.eval()
+    return losses

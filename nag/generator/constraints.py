@@ -1,0 +1,82 @@
+"""Hard constraints on generated archs, e.g. ``{"params": ("<=", 1e6), "flops": "<=2e8"}``.
+
+Constraints are applied by *masking*: the metric is evaluated once on every arch of the
+(finite) space, the archs that pass form the sampler's :class:`ValidSet`, and the sampler
+can only complete assignments inside it. An output can therefore never violate one.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from nag.errors import ConfigError
+
+OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq,
+}  # fmt: skip
+_TEXT = re.compile(r"^\s*(<=|>=|==|<|>)\s*(\S+)\s*$")
+
+
+def parse(constraints: Mapping[str, Any] | None) -> dict[str, tuple[str, float]]:
+    """``{metric: (op, bound)}`` from tuples or strings like ``"<=1e6"``; ConfigError if malformed."""
+    if constraints is None:
+        return {}
+    if not isinstance(constraints, Mapping):
+        raise ConfigError(f"constraints must be a mapping metric -> (op, bound), got {type(constraints).__name__}")
+    parsed = {}
+    for metric, spec in constraints.items():
+        if isinstance(spec, str):
+            match = _TEXT.match(spec)
+            spec = match.groups() if match else (None, None)
+        if not isinstance(spec, Sequence) or len(spec) != 2 or spec[0] not in OPERATORS:
+            raise ConfigError(
+                f"constraint on {metric!r} must be (op, bound) or 'op bound' with op one of {list(OPERATORS)}, got {spec!r}"
+            )
+        try:
+            bound = float(spec[1])
+        except (TypeError, ValueError):
+            raise ConfigError(f"constraint on {metric!r}: bound {spec[1]!r} is not a number") from None
+        if math.isnan(bound):
+            raise ConfigError(f"constraint on {metric!r}: bound is NaN")
+        parsed[str(metric)] = (spec[0], bound)
+    return parsed
+
+
+def metric_values(source: Any, metric: str, archs: list[Any]) -> np.ndarray:
+    """``metric`` of every arch in ``archs`` from a Benchmark, a mapping name -> fn, or a fn -> dict."""
+    if hasattr(source, "table") and hasattr(source, "metrics"):
+        if metric not in source.metrics:
+            raise ConfigError(f"benchmark {source.name} has no metric {metric!r}; it has {source.metrics}")
+        index = dict(zip(*source.table(metric)))
+        return np.array([index.get(a, np.nan) for a in archs], dtype=float)
+    if isinstance(source, Mapping):
+        if metric not in source:
+            raise ConfigError(f"no function for constraint metric {metric!r}; given: {sorted(source)}")
+        values = source[metric](archs)
+    elif callable(source):
+        values = source(archs)
+        if not isinstance(values, Mapping) or metric not in values:
+            raise ConfigError(f"the metrics function returned no {metric!r}")
+        values = values[metric]
+    else:
+        raise ConfigError(f"cannot read constraint metrics from {type(source).__name__}")
+    values = np.asarray(values, dtype=float)
+    if values.shape != (len(archs),):
+        raise ConfigError(f"metric {metric!r}: expected {len(archs)} values, got shape {values.shape}")
+    return values
+
+
+def feasible(values: Mapping[str, np.ndarray], parsed: Mapping[str, tuple[str, float]]) -> np.ndarray:
+    """Boolean mask of archs meeting every constraint (a NaN value never does)."""
+    n = len(next(iter(values.values()))) if values else 0
+    ok = np.ones(n, dtype=bool)
+    for metric, (op, bound) in parsed.items():
+        v = values[metric]
+        ok &= ~np.isnan(v) & OPERATORS[op](v, bound)
+    return ok

@@ -1,0 +1,180 @@
+"""``nag.Generator``: fit a graph diffusion model on a space's archs, sample valid archs from it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nag import spaces
+from nag.checkpoint import load_checkpoint, load_state, save_checkpoint
+from nag.diffusion import Denoiser, MarginalNoise, ValidSet, alpha_bar, sample, sampling_times, train_denoiser
+from nag.errors import CheckpointError, ConfigError
+from nag.generator import constraints as constraint_specs
+from nag.generator.config import GeneratorConfig
+from nag.generator.layouts import DEFAULT_METRICS, layout_for
+
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "generators"
+
+
+class Generator:
+    """A discrete graph diffusion model over one search space.
+
+    Build one with :meth:`fit` (or :meth:`load` / :meth:`from_pretrained`), then
+    :meth:`sample` archs, optionally guided (see :mod:`nag.guidance`) and constrained.
+    Every sample is a member of the space (and meets the constraints) by construction.
+    """
+
+    def __init__(self, space: Any, config: GeneratorConfig | None = None, device: str | torch.device = "cpu"):
+        self.space = spaces.get(space) if isinstance(space, str) else space
+        self.config = config or GeneratorConfig()
+        self.layout = layout_for(self.space)
+        self.device = torch.device(device)
+        self.denoiser = Denoiser(self.layout, self.config.denoiser()).to(self.device)
+        self.alpha_bar = alpha_bar(self.config.schedule, self.config.steps)
+        allowed = torch.arange(self.layout.max_size).view(1, -1) < torch.tensor(self.layout.sizes).view(-1, 1)
+        self.noise = MarginalNoise((allowed / allowed.sum(-1, keepdim=True)).to(self.device))  # uniform until fit
+        self.universe = self.space.all_archs()
+        self._rows = {tuple(self.space.choices(a)): a for a in self.universe}
+        self.valid = ValidSet(np.array(list(self._rows)), self.layout.sizes, self.layout.max_size)
+        self._feasible: dict[tuple, ValidSet] = {}
+        self.report: dict[str, Any] = {}
+        self.last: dict[str, Any] = {}
+
+    # ---------------------------------------------------------------- encoding
+    def to_rows(self, archs: Sequence[Any]) -> torch.Tensor:
+        """Slot assignments [n, S] of archs (or their strings / graphs)."""
+        return torch.tensor([self.space.choices(self.space.coerce(a)) for a in archs], dtype=torch.long)
+
+    def to_archs(self, rows: torch.Tensor) -> list[Any]:
+        """Archs of valid slot assignments [n, S]."""
+        return [self._rows[tuple(r)] for r in rows.tolist()]
+
+    # --------------------------------------------------------------------- fit
+    @classmethod
+    def fit(cls, space: Any, archs: Sequence[Any] | None = None, weights: Sequence[float] | None = None,
+            config: GeneratorConfig | None = None, progress: bool = False, device: str = "cpu", **fields: Any) -> Generator:  # fmt: skip
+        """A generator fitted on ``archs`` (default: every arch of ``space``), each drawn with
+        probability proportional to ``weights`` (default: uniform) during training."""
+        generator = cls(space, config or GeneratorConfig(**fields), device)
+        archs = generator.universe if archs is None else list(archs)
+        if not archs:
+            raise ConfigError("Generator.fit needs at least one arch")
+        rows = generator.to_rows(archs)
+        w = _weights(weights, len(rows))
+        started = time.perf_counter()
+        generator._set_marginals(rows, w)
+        losses = train_denoiser(generator.denoiser, generator.noise, generator.alpha_bar, rows.to(generator.device),
+                                w.to(generator.device), generator.config.training(), progress)  # fmt: skip
+        generator.report = {"archs": len(rows), "seconds": time.perf_counter() - started,
+                            "final_loss": float(np.mean(losses[-100:]))}  # fmt: skip
+        return generator
+
+    def _set_marginals(self, rows: torch.Tensor, w: torch.Tensor) -> None:
+        k = self.layout.max_size
+        counts = (torch.nn.functional.one_hot(rows, k).float() * (w / w.sum()).view(-1, 1, 1)).sum(0)
+        sizes = torch.tensor(self.layout.sizes).view(-1, 1)
+        allowed = torch.arange(k).view(1, -1) < sizes
+        m = (counts + self.config.smoothing / sizes) * allowed
+        self.noise = MarginalNoise((m / m.sum(-1, keepdim=True)).to(self.device))
+
+    # ------------------------------------------------------------------ sample
+    def sample(self, n: int, guidance: Any = None, constraints: Mapping[str, Any] | None = None,
+               seed: int | None = None, metrics: Any = None, sample_steps: int | None = None) -> list[Any]:  # fmt: skip
+        """``n`` archs of the space. ``guidance``: one callable or a list (see
+        :mod:`nag.guidance`); ``constraints``: ``{metric: (op, bound)}`` read from ``metrics``
+        (a Benchmark, ``{name: fn(archs)}``, or ``fn(archs) -> {name: values}``; default: the
+        space's benchmark, e.g. nb201-cifar10's ``params`` / ``flops``). Everything is
+        checked before sampling starts; ``self.last`` holds the raw validity and timing."""
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ConfigError(f"n must be an int >= 0, got {n!r}")
+        valid = self.feasible_set(constraints, metrics)
+        guides = [g.bind(self) if hasattr(g, "bind") else g for g in _as_list(guidance)]
+        times = sampling_times(self.config.steps, sample_steps or self.config.sample_steps)
+        generator = torch.Generator().manual_seed(int(np.random.default_rng(seed).integers(2**62)))
+        started = time.perf_counter()
+        if n == 0:
+            return []
+        self.denoiser.eval()
+        result = sample(self.denoiser, self.noise, self.alpha_bar, times, valid, n, generator, guides, self.to_archs)
+        archs = self.to_archs(result.x0)
+        self.last = {"raw_validity": result.raw_valid, "seconds": time.perf_counter() - started, "feasible": len(valid)}
+        return archs
+
+    def feasible_set(self, constraints: Mapping[str, Any] | None, metrics: Any = None) -> ValidSet:
+        """The :class:`ValidSet` of archs meeting ``constraints`` (cached per constraint set)."""
+        parsed = constraint_specs.parse(constraints)
+        if not parsed:
+            return self.valid
+        key = (tuple(sorted(parsed.items())), id(metrics))
+        if key not in self._feasible:
+            source = metrics if metrics is not None else _default_metrics(self.space.name)
+            values = {m: constraint_specs.metric_values(source, m, self.universe) for m in parsed}
+            ok = constraint_specs.feasible(values, parsed)
+            rows = np.array([self.space.choices(a) for a, keep in zip(self.universe, ok) if keep])
+            self._feasible[key] = ValidSet(rows, self.layout.sizes, self.layout.max_size)
+        return self._feasible[key]
+
+    # --------------------------------------------------------------- save/load
+    def save(self, directory: Path | str, **extra: Any) -> Path:
+        """Write ``weights.safetensors`` + ``config.json`` into ``directory``."""
+        tensors = {f"denoiser.{k}": v for k, v in self.denoiser.state_dict().items()}
+        tensors["marginals"] = self.noise.marginals
+        config = {"space": self.space.name, "generator": self.config.to_dict(), "report": self.report, **extra}
+        return save_checkpoint(directory, "generator", tensors, config)
+
+    @classmethod
+    def load(cls, directory: Path | str, device: str = "cpu") -> Generator:
+        tensors, config = load_checkpoint(directory, "generator")
+        try:
+            generator = cls(config["space"], GeneratorConfig.from_dict(config["generator"]), device)
+        except (KeyError, TypeError, ConfigError) as e:
+            raise CheckpointError(f"{Path(directory) / 'config.json'} does not describe a generator: {e}") from None
+        marginals = tensors.pop("marginals", None)
+        expected = (len(generator.layout.slots), generator.layout.max_size)
+        if marginals is None or tuple(marginals.shape) != expected:
+            raise CheckpointError(f"{Path(directory) / 'weights.safetensors'}: marginals missing or not of shape {expected}")
+        load_state(generator.denoiser, {k.removeprefix("denoiser."): v for k, v in tensors.items()}, directory)
+        generator.noise = MarginalNoise(marginals.to(generator.device))
+        generator.report = config.get("report", {})
+        return generator
+
+    @classmethod
+    def from_pretrained(cls, name: str = "nb201", device: str = "cpu") -> Generator:
+        """The shipped generator for space ``name`` (``nag/checkpoints/generators/<name>``)."""
+        directory = PRETRAINED_DIR / name
+        if not directory.is_dir():
+            shipped = sorted(p.name for p in PRETRAINED_DIR.iterdir()) if PRETRAINED_DIR.is_dir() else []
+            raise CheckpointError(f"no shipped generator {name!r}; shipped: {shipped}")
+        return cls.load(directory, device)
+
+
+def _weights(weights: Sequence[float] | None, n: int) -> torch.Tensor:
+    if weights is None:
+        return torch.ones(n)
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ConfigError(f"weights must be {n} finite, non-negative numbers with a positive sum")
+    return torch.as_tensor(w, dtype=torch.float32)
+
+
+def _as_list(guidance: Any) -> list[Any]:
+    if guidance is None:
+        return []
+    items = list(guidance) if isinstance(guidance, (list, tuple)) else [guidance]
+    for g in items:
+        if not callable(g) and not hasattr(g, "bind"):
+            raise ConfigError(f"guidance must be callable (see nag.guidance), got {type(g).__name__}")
+    return items
+
+
+def _default_metrics(space_name: str) -> Any:
+    from nag import bench
+
+    if space_name not in DEFAULT_METRICS:
+        raise ConfigError(f"space {space_name!r} has no default metrics for constraints; pass metrics=")
+    return bench.load(DEFAULT_METRICS[space_name])
