@@ -30,6 +30,7 @@ __all__ = [
     "count_flops",
     "Encoder",
     "Predictor",
+    "Generator",
 ]
 
 
@@ -43,11 +44,15 @@ def __getattr__(name: str):
         from nag.encoder import Encoder
 
         return Encoder
+    if name == "Generator":
+        from nag.generator import Generator
+
+        return Generator
     if name == "Predictor":
         from nag.predictors import Predictor
 
         return Predictor
-    if name in ("spaces", "bench", "search", "graph"):
+    if name in ("spaces", "bench", "search", "graph", "guidance", "diffusion"):
         import importlib
 
         return importlib.import_module(f"nag.{name}")

@@ -1,0 +1,180 @@
+"""nag.Generator: valid samples, constraints never violated, seeded and reloadable
+sampling, guidance that moves samples the right way, and errors before any work."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nag import CheckpointError, ConfigError, bench, spaces
+from nag.generator import Generator, GeneratorConfig, metrics
+from nag.guidance import PredictorGuidance, RewardGuidance, weighted_sum
+
+TINY = GeneratorConfig(hidden=16, layers=1, heads=2, iterations=40, batch_size=64, steps=20, sample_steps=5)
+CONV = {"nor_conv_3x3": 1.0, "nor_conv_1x1": 0.5}
+
+
+def conv_score(archs):
+    """A black-box score: how much convolution a cell holds."""
+    return np.array([sum(CONV.get(op, 0.0) for op in a.ops) for a in archs])
+
+
+class ConvPredictor:
+    """Stands in for a fitted nag.Predictor: predict(archs) -> (mean, std)."""
+
+    metrics = ["convs"]
+
+    def predict(self, archs):
+        return conv_score(archs), np.zeros(len(archs))
+
+
+@pytest.fixture(scope="module")
+def nb201_gen():
+    return Generator.fit("nb201", config=TINY)
+
+
+@pytest.fixture(scope="module")
+def nbgraph_gen():
+    return Generator.fit("nbgraph", config=TINY)
+
+
+@pytest.fixture(scope="module")
+def nb201_bench():
+    return bench.load("nb201-cifar10")
+
+
+def test_every_sample_is_a_member_and_raw_validity_is_reported(nb201_gen, nbgraph_gen):
+    for gen in (nb201_gen, nbgraph_gen):
+        archs = gen.sample(300, seed=0)
+        assert len(archs) == 300 and metrics.validity(archs, gen.space) == 1.0
+        assert all(gen.space.canonical(a) == a for a in archs)
+        assert 0.0 <= gen.last["raw_validity"] <= 1.0
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**31), quantile=st.floats(0.02, 1.0), metric=st.sampled_from(["params", "flops"]))
+def test_constraints_are_never_violated(nb201_gen, nb201_bench, seed, quantile, metric):
+    bound = float(np.quantile(nb201_bench.values(metric), quantile))
+    archs = nb201_gen.sample(64, constraints={metric: ("<=", bound)}, seed=seed)
+    assert max(nb201_bench.query_many(archs, metric)) <= bound
+    assert metrics.validity(archs, nb201_gen.space) == 1.0
+
+
+def test_constraints_accept_text_and_several_metrics(nb201_gen, nb201_bench):
+    archs = nb201_gen.sample(100, constraints={"params": "<=6e5", "flops": (">", 5e7)}, seed=3)
+    assert max(nb201_bench.query_many(archs, "params")) <= 6e5 and min(nb201_bench.query_many(archs, "flops")) > 5e7
+
+
+def test_constraints_with_a_user_metric_function(nbgraph_gen):
+    n_gcn = lambda archs: np.array([a.ops.count("gcn") for a in archs])  # noqa: E731
+    archs = nbgraph_gen.sample(100, constraints={"gcn": (">=", 2)}, metrics={"gcn": n_gcn}, seed=0)
+    assert min(n_gcn(archs)) >= 2
+
+
+@pytest.mark.parametrize(
+    ("constraints", "match"),
+    [({"params": ("~", 1)}, "op one of"), ({"params": ("<=", "big")}, "not a number"), ({"nope": "<=1"}, "no metric 'nope'"),
+     ({"params": ("<", 0)}, "no architecture satisfies"), (["params"], "mapping")],
+)  # fmt: skip
+def test_bad_constraints_are_rejected_before_sampling(nb201_gen, constraints, match):
+    with pytest.raises(ConfigError, match=match):
+        nb201_gen.sample(10, constraints=constraints)
+
+
+def test_bad_arguments_are_rejected(nb201_gen):
+    with pytest.raises(ConfigError, match="n must be"):
+        nb201_gen.sample(-1)
+    with pytest.raises(ConfigError, match="guidance must be callable"):
+        nb201_gen.sample(4, guidance="accuracy")
+    with pytest.raises(ConfigError, match="weights"):
+        Generator.fit("nb201", archs=nb201_gen.universe[:3], weights=[1, -1, 0], config=TINY)
+    with pytest.raises(ConfigError, match="sample_steps"):
+        nb201_gen.sample(4, sample_steps=1000)
+
+
+def test_same_seed_same_samples_and_save_load_round_trip(nb201_gen, tmp_path):
+    first = nb201_gen.sample(50, seed=7)
+    assert nb201_gen.sample(50, seed=7) == first and nb201_gen.sample(50, seed=8) != first
+    nb201_gen.save(tmp_path / "gen")
+    loaded = Generator.load(tmp_path / "gen")
+    assert loaded.sample(50, seed=7) == first
+    assert loaded.config == nb201_gen.config
+
+
+def test_checkpoint_errors_name_the_file(nb201_gen, tmp_path):
+    nb201_gen.save(tmp_path / "gen")
+    config = json.loads((tmp_path / "gen" / "config.json").read_text())
+    (tmp_path / "gen" / "config.json").write_text(json.dumps({**config, "space": "nbgraph"}))
+    with pytest.raises(CheckpointError, match="weights.safetensors|does not match"):
+        Generator.load(tmp_path / "gen")
+    (tmp_path / "gen" / "weights.safetensors").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="weights.safetensors"):
+        Generator.load(tmp_path / "gen")
+    with pytest.raises(CheckpointError, match="no shipped generator"):
+        Generator.from_pretrained("no-such-space")
+
+
+def test_weights_skew_the_prior():
+    space = spaces.get("nb201")
+    archs = space.sample(200, seed=0)
+    heavy = [3.0 if a.ops[0] == "nor_conv_3x3" else 0.01 for a in archs]
+    gen = Generator(space, TINY)
+    gen._set_marginals(gen.to_rows(archs), torch.tensor(heavy))
+    conv3 = space.choices(space.from_ops(["nor_conv_3x3"] * 6))[0]
+    assert gen.noise.marginals[0, conv3] > 0.9
+
+
+def test_reward_guidance_raises_the_score(nb201_gen):
+    plain = conv_score(nb201_gen.sample(100, seed=1)).mean()
+    guided = conv_score(nb201_gen.sample(100, guidance=RewardGuidance(conv_score, candidates=4), seed=1)).mean()
+    assert guided > plain + 0.5
+    lower = conv_score(nb201_gen.sample(100, guidance=RewardGuidance(conv_score, candidates=4, maximize=False), seed=1))
+    assert lower.mean() < plain - 0.5
+
+
+def test_weighted_sum_combines_objectives(nb201_gen):
+    n_pool = lambda archs: np.array([a.ops.count("avg_pool_3x3") for a in archs], dtype=float)  # noqa: E731
+    score = weighted_sum([(conv_score, 1.0), (n_pool, 1.0)])
+    archs = nb201_gen.sample(100, guidance=RewardGuidance(score, candidates=4), seed=2)
+    assert np.allclose(score(archs), conv_score(archs) + n_pool(archs))
+    assert score(archs).mean() > score(nb201_gen.sample(100, seed=2)).mean()
+    with pytest.raises(ConfigError):
+        weighted_sum([])
+
+
+def test_predictor_guidance_calibrates_and_raises_the_prediction(nb201_gen):
+    guide = PredictorGuidance(ConvPredictor(), archs=2000, iterations=150, calibration_samples=48)
+    bound = guide.bind(nb201_gen)
+    assert bound.scale in guide.calibration and guide.calibration[0.0][0] <= guide.calibration[bound.scale][0]
+    plain = conv_score(nb201_gen.sample(200, seed=4)).mean()
+    guided = conv_score(nb201_gen.sample(200, guidance=bound, seed=4)).mean()
+    assert guided > plain + 0.5
+    fixed = PredictorGuidance(ConvPredictor(), scale=4.0, archs=2000, iterations=150).bind(nb201_gen)
+    assert fixed.scale == 4.0
+
+
+def test_predictor_guidance_rejects_bad_specs():
+    with pytest.raises(ConfigError, match="fitted predictor"):
+        PredictorGuidance(object())
+    with pytest.raises(ConfigError, match="no metric"):
+        PredictorGuidance(ConvPredictor(), metric="latency")
+    with pytest.raises(ConfigError, match="scale"):
+        PredictorGuidance(ConvPredictor(), scale=-1)
+
+
+def test_metrics_of_a_batch(nb201_bench):
+    space = spaces.get("nb201")
+    a = space.sample(20, seed=0)
+    assert metrics.uniqueness(a + a) == pytest.approx(len(set(a)) / 40)
+    assert metrics.novelty(a, a[:10]) == pytest.approx(len(set(a) - set(a[:10])) / len(set(a)))
+    rows = np.array([space.choices(x) for x in a])
+    assert np.allclose(metrics.slot_total_variation(rows, rows, 5), 0)
+    best, _ = nb201_bench.best("accuracy")
+    q = metrics.quality([best] * 3, nb201_bench, "accuracy")
+    assert q["top0.1%"] == 1.0 and q["best"] == q["mean"]
+    assert metrics.validity(["not an arch", a[0]], space) == 0.5
