@@ -57,7 +57,8 @@ class PredictorGuidance:
         self.predictor, self.metric, self.maximize, self.target = predictor, metric, maximize, target
         self.scale, self.archs, self.iterations = scale, archs, iterations
         self.min_unique, self.calibration_samples, self.seed = min_unique, calibration_samples, seed
-        self.calibration: dict[float, tuple[float, float]] = {}
+        self.calibration: dict[float, tuple[float, float]] = {}  # scale -> (mean score, uniqueness)
+        self.chosen_scale: float | None = None
 
     def score(self, archs: list[Any]) -> np.ndarray:
         """The predictor's oriented mean for ``archs`` (higher is better)."""
@@ -76,7 +77,7 @@ class PredictorGuidance:
         surrogate = _fit_surrogate(generator, generator.to_rows(archs), y, self.iterations, self.seed)
         bound = _Bound(surrogate, 0.0)
         if self.scale is not None:
-            bound.scale = float(self.scale)
+            bound.scale = self.chosen_scale = float(self.scale)
             return bound
         best, best_value = 0.0, -np.inf
         for scale in SCALES:
@@ -86,7 +87,7 @@ class PredictorGuidance:
             self.calibration[scale] = (value, unique)
             if unique >= self.min_unique and value > best_value:
                 best, best_value = scale, value
-        bound.scale = best
+        bound.scale = self.chosen_scale = best
         return bound
 
 

@@ -83,4 +83,13 @@ register("random", random_search)
 register("re", regularized_evolution)
 register("local", local_search)
 
+
+def _diffusion() -> Callable[..., None]:
+    from nag.search.diffusion import diffusion_search  # pulls in the generator and predictors only when used
+
+    return diffusion_search
+
+
+STRATEGIES.register("diffusion", _diffusion)
+
 __all__ = ["run", "names", "register", "strategy_options", "Trajectory", "Oracle", "BudgetExhausted"]

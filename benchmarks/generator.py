@@ -1,0 +1,171 @@
+"""The generator's figures: validity, uniqueness, novelty and distribution match; sampling
+speed unguided and guided; guided quality with a predictor fit on 100 labels; closed-loop
+search against random search and regularized evolution on the same budgets and seeds.
+
+Usage::
+
+    python benchmarks/generator.py [--seeds 3] [--search-seeds 5] [--budget 200]
+        [--search-benchmarks nb201-cifar10,nbgraph-cora,...] [--skip-fit] [--threads 2]
+        [--out results/generator.json] [--quick]
+
+* fit: a generator fit on a random 50% of each space (the time is the CPU fit time); 1,000
+  unguided samples give validity (masked and raw), uniqueness, novelty against that 50%,
+  and the per-slot total-variation distance of option frequencies to the training archs.
+* speed: archs/s of the shipped nb201 generator for 1,000 samples (median of 3), unguided
+  and with PredictorGuidance (binding the guidance, i.e. training its noise-aware surrogate
+  and calibrating the scale, is timed apart).
+* guided: per seed, a Predictor fit on 100 random labelled nb201-cifar10 archs guides 100
+  samples; their true accuracy (mean, best, share in the top 1% / 0.1%) next to 100 random
+  archs and to the "ceiling": the 100 archs that predictor ranks highest in the whole space.
+* search: ``nag.search.run`` with random, re and diffusion; queries to the optimum and to the
+  top 0.1% / 1% (``>budget`` where censored), as in ``benchmarks/baselines.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from baselines import Job, header_line, markdown_table, reference, run_job, summarize
+from nag.atomic_write import write_json
+
+SPACES = ("nb201", "nbgraph")
+SEARCH_BENCHMARKS = ("nb201-cifar10", "nbgraph-cora", "nbgraph-citeseer", "nbgraph-computers")
+STRATEGIES = ("random", "re", "diffusion")
+
+
+def fit_figures(space_name: str, seed: int = 0) -> dict[str, Any]:
+    """Fit on a random half of the space, sample 1,000 unguided, measure the batch."""
+    from nag import spaces
+    from nag.generator import Generator, metrics
+
+    space = spaces.get(space_name)
+    universe = space.all_archs()
+    half = [universe[i] for i in np.random.default_rng(seed).permutation(len(universe))[: len(universe) // 2]]
+    started = time.perf_counter()
+    gen = Generator.fit(space, archs=half, seed=seed)
+    fit_s = time.perf_counter() - started
+    archs = gen.sample(1000, seed=seed)
+    tv = metrics.slot_total_variation(gen.to_rows(archs).numpy(), gen.to_rows(half).numpy(), gen.layout.max_size)
+    return {"space": space_name, "fit_seconds": fit_s, "train_archs": len(half), "validity": metrics.validity(archs, space),
+            "raw_validity": gen.last["raw_validity"], "uniqueness": metrics.uniqueness(archs),
+            "novelty": metrics.novelty(archs, half), "tv_mean": float(tv.mean()), "tv_max": float(tv.max())}  # fmt: skip
+
+
+def speed_figures(repeats: int = 3) -> dict[str, Any]:
+    """Archs/s of the shipped nb201 generator, unguided and predictor-guided."""
+    from nag import bench
+    from nag.generator import Generator
+    from nag.guidance import PredictorGuidance
+    from nag.predictors import Predictor
+
+    gen = Generator.from_pretrained("nb201")
+    gen.sample(100, seed=0)  # warm-up
+
+    def rate(**kwargs: Any) -> float:
+        times = []
+        for r in range(repeats):
+            started = time.perf_counter()
+            gen.sample(1000, seed=r, **kwargs)
+            times.append(time.perf_counter() - started)
+        return 1000 / float(np.median(times))
+
+    predictor = Predictor.from_pretrained("nb201-cifar10")
+    predictor.predict(bench.load("nb201-cifar10").table("accuracy")[0])  # featurize the space once
+    started = time.perf_counter()
+    bound = PredictorGuidance(predictor).bind(gen)
+    bind_s = time.perf_counter() - started
+    return {"unguided_archs_per_s": rate(), "guided_archs_per_s": rate(guidance=bound), "bind_seconds": bind_s,
+            "guidance_scale": bound.scale, "threads": torch.get_num_threads()}  # fmt: skip
+
+
+def guided_figures(seed: int, labels: int = 100, n: int = 100) -> dict[str, Any]:
+    """True quality of ``n`` predictor-guided nb201 samples (predictor fit on ``labels`` archs)."""
+    from nag import bench
+    from nag.generator import Generator, metrics
+    from nag.guidance import PredictorGuidance
+    from nag.predictors import Predictor
+
+    b = bench.load("nb201-cifar10")
+    archs, acc = b.table("accuracy")
+    train = np.random.default_rng(seed).permutation(len(archs))[:labels]
+    predictor = Predictor(space="nb201", seed=seed).fit([archs[i] for i in train], acc[train])
+    gen = Generator.from_pretrained("nb201")
+    guide = PredictorGuidance(predictor, seed=seed)
+    guided = gen.sample(n, guidance=guide, seed=seed)
+    mean, _ = predictor.predict(archs)
+    ceiling = [archs[i] for i in np.argsort(-mean)[:n]]
+    return {"seed": seed, "scale": guide.chosen_scale,
+            "guided": metrics.quality(guided, b, "accuracy"), "unique": metrics.uniqueness(guided),
+            "random": metrics.quality(b.space.sample(n, seed=seed), b, "accuracy"),
+            "ceiling": metrics.quality(ceiling, b, "accuracy")}  # fmt: skip
+
+
+def median_quality(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
+    return {k: float(np.median([r[key][k] for r in runs])) for k in runs[0][key]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=3, help="seeds of the guided-quality runs")
+    parser.add_argument("--search-seeds", type=int, default=5)
+    parser.add_argument("--budget", type=int, default=200, help="queries per search")
+    parser.add_argument("--search-benchmarks", default=",".join(SEARCH_BENCHMARKS))
+    parser.add_argument("--skip-fit", action="store_true", help="skip the 50%%-split fits (the slowest part)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--out", default="results/generator.json")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 1 search seed, budget 30, nb201 only, no fit")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seeds, args.search_seeds, args.budget, args.search_benchmarks, args.skip_fit = 1, 1, 30, "nb201-cifar10", True
+    torch.set_num_threads(args.threads)
+    out: dict[str, Any] = {"args": vars(args)}
+
+    if not args.skip_fit:
+        out["fit"] = [fit_figures(s) for s in SPACES]
+        print("| space | fit (s) | validity | raw validity | uniqueness | novelty | slot TV mean / max |\n|---|---|---|---|---|---|---|")
+        for f in out["fit"]:
+            print(f"| {f['space']} | {f['fit_seconds']:.0f} | {f['validity']:.3f} | {f['raw_validity']:.3f} | "
+                  f"{f['uniqueness']:.3f} | {f['novelty']:.3f} | {f['tv_mean']:.3f} / {f['tv_max']:.3f} |", flush=True)  # fmt: skip
+        write_json(args.out, out)
+
+    out["speed"] = speed_figures()
+    s = out["speed"]
+    print(f"\nnb201 sampling, {s['threads']} threads: {s['unguided_archs_per_s']:.0f} archs/s unguided, "
+          f"{s['guided_archs_per_s']:.0f} archs/s predictor-guided (binding the guidance: {s['bind_seconds']:.1f} s)", flush=True)  # fmt: skip
+    write_json(args.out, out)
+
+    runs = [guided_figures(seed) for seed in range(args.seeds)]
+    if not runs:
+        return 0
+    out["guided"] = {"runs": runs, **{k: median_quality(runs, k) for k in ("guided", "random", "ceiling")}}
+    print(f"\nnb201-cifar10 accuracy, predictor on 100 labels, 100 archs, median of {args.seeds} seeds")
+    print("| archs | mean | best | in top 1% | in top 0.1% |\n|---|---|---|---|---|")
+    for k, label in (("guided", "guided samples"), ("random", "random archs"), ("ceiling", "predictor's top 100 of the space")):
+        q = out["guided"][k]
+        print(f"| {label} | {q['mean']:.2f} | {q['best']:.2f} | {q['top1%']:.2f} | {q['top0.1%']:.2f} |", flush=True)
+    write_json(args.out, out)
+
+    summaries: dict[str, dict[str, Any]] = {}
+    for name in filter(None, args.search_benchmarks.split(",")):
+        print("\n" + header_line(reference(name)), flush=True)
+        summaries[name] = {}
+        for strategy in STRATEGIES:
+            started = time.perf_counter()
+            results = [run_job(Job(name, strategy, seed, args.budget)) for seed in range(args.search_seeds)]
+            summaries[name][strategy] = {**summarize(results), "seconds": time.perf_counter() - started}
+            print(f"  {strategy}: {summaries[name][strategy]['seconds']:.0f} s", flush=True)
+        out["search"] = summaries
+        write_json(args.out, out)
+    if summaries:
+        print("\n" + markdown_table(summaries))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
