@@ -86,6 +86,16 @@ def test_bad_constraints_are_rejected_before_sampling(nb201_gen, constraints, ma
         nb201_gen.sample(10, constraints=constraints)
 
 
+def test_exclude_gives_only_novel_archs(nb201_gen, nb201_bench):
+    train = nb201_gen.universe[::2]
+    archs = nb201_gen.sample(300, exclude=train, seed=5)
+    assert metrics.novelty(archs, train) == 1.0 and metrics.validity(archs, nb201_gen.space) == 1.0
+    small = nb201_gen.sample(50, exclude=train, constraints={"params": "<=4e5"}, seed=5)
+    assert not set(small) & set(train) and max(nb201_bench.query_many(small, "params")) <= 4e5
+    with pytest.raises(ConfigError, match="no architecture"):
+        nb201_gen.sample(5, exclude=nb201_gen.universe)
+
+
 def test_bad_arguments_are_rejected(nb201_gen):
     with pytest.raises(ConfigError, match="n must be"):
         nb201_gen.sample(-1)
@@ -178,3 +188,16 @@ def test_metrics_of_a_batch(nb201_bench):
     q = metrics.quality([best] * 3, nb201_bench, "accuracy")
     assert q["top0.1%"] == 1.0 and q["best"] == q["mean"]
     assert metrics.validity(["not an arch", a[0]], space) == 0.5
+
+
+@pytest.mark.slow
+def test_diffusion_search_spends_the_budget_on_distinct_valid_archs(nb201_gen, nb201_bench):
+    from nag import search
+
+    traj = search.run("diffusion", nb201_bench, metric="accuracy", budget=16, seed=0, generator=nb201_gen,
+                      initial=8, batch=4, candidates=32, epochs=5, guidance_archs=500)  # fmt: skip
+    assert len(traj) == 16 and len(set(traj.archs)) == 16
+    assert all(nb201_gen.space.contains(a) for a in traj.archs)
+    assert traj.best[1] == max(nb201_bench.query_many(traj.archs, "accuracy"))
+    with pytest.raises(ConfigError, match="batch"):
+        search.run("diffusion", nb201_bench, budget=5, generator=nb201_gen, batch=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,15 +84,18 @@ class Generator:
 
     # ------------------------------------------------------------------ sample
     def sample(self, n: int, guidance: Any = None, constraints: Mapping[str, Any] | None = None,
-               seed: int | None = None, metrics: Any = None, sample_steps: int | None = None) -> list[Any]:  # fmt: skip
+               seed: int | None = None, metrics: Any = None, sample_steps: int | None = None,
+               exclude: Iterable[Any] | None = None) -> list[Any]:  # fmt: skip
         """``n`` archs of the space. ``guidance``: one callable or a list (see
         :mod:`nag.guidance`); ``constraints``: ``{metric: (op, bound)}`` read from ``metrics``
         (a Benchmark, ``{name: fn(archs)}``, or ``fn(archs) -> {name: values}``; default: the
-        space's benchmark, e.g. nb201-cifar10's ``params`` / ``flops``). Everything is
-        checked before sampling starts; ``self.last`` holds the raw validity and timing."""
+        space's benchmark, e.g. nb201-cifar10's ``params`` / ``flops``); ``exclude``: archs
+        never to return (e.g. the training archs, for novel samples only, or archs already
+        evaluated). Everything is checked before sampling starts; ``self.last`` holds the
+        raw validity and timing."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"n must be an int >= 0, got {n!r}")
-        valid = self.feasible_set(constraints, metrics)
+        valid = self.feasible_set(constraints, metrics, exclude)
         guides = [g.bind(self) if hasattr(g, "bind") else g for g in _as_list(guidance)]
         times = sampling_times(self.config.steps, sample_steps or self.config.sample_steps)
         generator = torch.Generator().manual_seed(int(np.random.default_rng(seed).integers(2**62)))
@@ -105,17 +108,24 @@ class Generator:
         self.last = {"raw_validity": result.raw_valid, "seconds": time.perf_counter() - started, "feasible": len(valid)}
         return archs
 
-    def feasible_set(self, constraints: Mapping[str, Any] | None, metrics: Any = None) -> ValidSet:
-        """The :class:`ValidSet` of archs meeting ``constraints`` (cached per constraint set)."""
+    def feasible_set(self, constraints: Mapping[str, Any] | None = None, metrics: Any = None,
+                     exclude: Iterable[Any] | None = None) -> ValidSet:  # fmt: skip
+        """The :class:`ValidSet` of archs meeting ``constraints`` and not in ``exclude``
+        (the last few are cached)."""
         parsed = constraint_specs.parse(constraints)
-        if not parsed:
+        excluded = frozenset(self.space.coerce(a) for a in exclude) if exclude is not None else frozenset()
+        if not parsed and not excluded:
             return self.valid
-        key = (tuple(sorted(parsed.items())), id(metrics))
+        key = (tuple(sorted(parsed.items())), id(metrics), excluded)
         if key not in self._feasible:
-            source = metrics if metrics is not None else _default_metrics(self.space.name)
-            values = {m: constraint_specs.metric_values(source, m, self.universe) for m in parsed}
-            ok = constraint_specs.feasible(values, parsed)
+            ok = np.array([a not in excluded for a in self.universe])
+            if parsed:
+                source = metrics if metrics is not None else _default_metrics(self.space.name)
+                values = {m: constraint_specs.metric_values(source, m, self.universe) for m in parsed}
+                ok &= constraint_specs.feasible(values, parsed)
             rows = np.array([self.space.choices(a) for a, keep in zip(self.universe, ok) if keep])
+            if len(self._feasible) >= 4:
+                self._feasible.pop(next(iter(self._feasible)))
             self._feasible[key] = ValidSet(rows, self.layout.sizes, self.layout.max_size)
         return self._feasible[key]
 

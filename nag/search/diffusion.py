@@ -5,7 +5,7 @@ Round 0 queries unguided samples of the (shipped or freshly fitted) generator. E
 round fits a :class:`nag.Predictor` on all (arch, score) pairs so far, samples
 ``candidates`` archs with :class:`~nag.guidance.PredictorGuidance` (strength calibrated
 each round) and queries the ``batch`` unseen ones with the highest upper confidence bound
-``mean + kappa * std``; if guidance yields too few unseen archs, unguided samples fill in.
+``mean + kappa * std``. Samples exclude the archs already queried (by masking).
 """
 
 from __future__ import annotations
@@ -53,17 +53,12 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
             scores.append(oracle.score(oracle(arch)))
 
     query(_unseen(generator.sample(4 * initial, seed=next(seeds)), oracle)[:initial])
-    while True:
+    while len(archs) < len(generator.universe):
         finite = np.isfinite(scores)
         y = np.where(finite, scores, np.min(np.asarray(scores)[finite], initial=0.0) if finite.any() else 0.0)
         predictor = Predictor(space=space, seed=next(seeds), epochs=epochs).fit(archs, y)
         guide = PredictorGuidance(predictor, archs=guidance_archs, iterations=300, calibration_samples=64, seed=next(seeds))
-        pool = _unseen(generator.sample(candidates, guidance=guide, seed=next(seeds)), oracle)
-        if len(pool) < batch:
-            pool += _unseen(generator.sample(10 * batch, seed=next(seeds)), oracle)
-            pool = list(dict.fromkeys(pool))
-        if not pool:
-            return
+        pool = _unseen(generator.sample(candidates, guidance=guide, seed=next(seeds), exclude=archs), oracle)
         mean, std = predictor.predict(pool)
         order = np.argsort(-(mean + kappa * std), kind="stable")
         query([pool[i] for i in order[:batch]])
