@@ -22,7 +22,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_help_lists_commands(capsys):
     code, out, _ = run(capsys, "--help")
     assert code == 0
-    for command in ("spaces", "bench", "search", "demo", "pretrain", "fit", "predict"):
+    for command in ("spaces", "bench", "search", "sample", "demo", "pretrain", "fit", "predict"):
         assert command in out
 
 
@@ -67,10 +67,61 @@ def test_search_writes_its_trajectory(capsys, tmp_path):
     assert data["config"]["options"] == {"population": 10}
 
 
-def test_demo_compares_with_random_search(capsys):
-    code, out, _ = run(capsys, "demo", "budget=60", "quiet=true")
+def _table_archs(out: str) -> list[str]:
+    """The first column of the table printed under the ``arch ...`` header."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("arch ")) + 2
+    return [line.split()[0] for line in lines[start:] if line.startswith(("|", "0"))]
+
+
+def test_sample_prints_n_valid_archs(capsys):
+    from nag import spaces
+
+    code, out, _ = run(capsys, "sample", "n=6", "seed=1", "quiet=true")
     assert code == 0
-    assert "random" in out and "re" in out and "94.07" in out
+    archs = _table_archs(out)
+    assert len(archs) == 6
+    space = spaces.get("nb201")
+    assert all(space.to_str(space.from_str(a)) == a for a in archs)
+    assert "raw validity" in out and "unique" in out
+
+
+@pytest.mark.parametrize("space, bound", [("nb201", 4e5), ("nbgraph", 1.8e6)])
+def test_sample_meets_constraints_and_writes_json_lines(capsys, tmp_path, space, bound):
+    from nag import bench, spaces
+
+    out_file = tmp_path / "sub" / "archs.jsonl"
+    code, out, _ = run(capsys, "sample", space, "n=12", f"constraints.params=<={bound:g}", f"out={out_file}", "quiet=true")
+    assert code == 0 and f"archs written to {out_file}" in out
+    rows = [json.loads(line) for line in out_file.read_text().splitlines()]
+    assert len(rows) == 12 and [r["arch"] for r in rows] == _table_archs(out)
+    table = bench.load("nb201-cifar10" if space == "nb201" else "nbgraph-cora")
+    for row in rows:
+        arch = spaces.get(space).from_str(row["arch"])
+        assert row["params"] == table.query(arch, "params") <= bound
+
+
+def test_sample_guided_by_the_shipped_predictor(capsys):
+    code, out, _ = run(capsys, "sample", "n=4", "guidance=predictor", "scale=2", "quiet=true")
+    assert code == 0
+    assert "predicted accuracy" in out and "±" in out and "guidance scale 2" in out
+    assert len(_table_archs(out)) == 4
+
+
+def test_sample_guided_by_benchmark_lookups_shows_the_metric(capsys):
+    code, out, _ = run(capsys, "sample", "n=4", "guidance=bench", "metric=accuracy", "quiet=true")
+    assert code == 0
+    header = next(line for line in out.splitlines() if line.startswith("arch "))
+    assert header.split()[1:] == ["accuracy", "params", "flops"]
+
+
+def test_demo_compares_guided_samples_with_random_archs(capsys):
+    code, out, _ = run(capsys, "demo", "n=8", "quiet=true")
+    assert code == 0
+    assert "guided:" in out and "random:" in out and "94.07" in out
+    assert out.count("true accuracy") == 2 and "in top 1%" in out
+    summary = out.splitlines()[-2:]
+    assert summary[0].startswith("guided") and summary[1].startswith("random")
 
 
 @pytest.mark.parametrize(
@@ -79,11 +130,21 @@ def test_demo_compares_with_random_search(capsys):
         (["bench", "nope"], "unknown benchmark 'nope'; choose one of: nb201-cifar10"),
         (["bench", "nb201-cifar10", "metric=acc"], "unknown metric"),
         (["bench", "nb201-cifar10", "arch=|nor_conv_3x3~0|+|bad|"], "not a NAS-Bench-201 arch string"),
-        (["search", "strategy=annealing"], "unknown strategy 'annealing'; choose one of: local, random, re"),
+        (["search", "strategy=annealing"], "unknown strategy 'annealing'; choose one of: diffusion, local, random, re"),
         (["search", "budgt=3"], "unknown option 'budgt'"),
         (["search", "budget=abc"], "could not be converted to Integer"),
         (["search", "options.popsize=3", "quiet=true"], "has no option(s) ['popsize']"),
         (["search", "budget=0", "quiet=true"], "budget must be a positive integer"),
+        (["sample", "constraints.params=1e6"], "constraint on 'params' must be (op, bound)"),
+        (["sample", "constraints.params=<=abc"], "bound 'abc' is not a number"),
+        (["sample", "constraints.params=<=0", "quiet=true"], "no architecture satisfies the constraints"),
+        (["sample", "constraints.latency=<=1", "quiet=true"], "has no metric 'latency'"),
+        (["sample", "guidance=magic"], "unknown guidance 'magic'; choose one of: none, predictor, bench"),
+        (["sample", "n=0"], "n must be >= 1"),
+        (["sample", "space=nope"], "unknown space 'nope'; choose one of: nb201"),
+        (["sample", "scale=2"], "scale sets the strength of guidance=predictor"),
+        (["sample", "nbgraph-proteins", "guidance=predictor"], "no shipped predictor"),
+        (["sample", "out=archs.csv"], "out must end in .jsonl"),
         (["fit", "n_labels=1"], "n_labels must be in 2.."),
         (["predict", "ckpt=does-not-exist", "archs=missing.txt"], "no such file"),
         (["frobnicate"], "unknown command 'frobnicate'"),

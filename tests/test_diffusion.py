@@ -98,7 +98,7 @@ def test_valid_set_contains_and_masks():
     probs = torch.nn.functional.one_hot(torch.tensor([[0, 0, 2]]), 4).float()
     row = valid.decode(probs, torch.Generator().manual_seed(0))
     assert tuple(row[0].tolist()) in {(0, 0, 1)}
-    with pytest.raises(ConfigError, match="no architecture"):
+    with pytest.raises(ConfigError, match="valid set is empty"):
         ValidSet(np.zeros((0, 3)), (3, 2, 4))
     with pytest.raises(ConfigError, match="outside"):
         ValidSet(np.array([[3, 0, 0]]), (3, 2, 4))

@@ -11,6 +11,8 @@ from omegaconf import DictConfig, OmegaConf
 from nag import bench as benchmarks
 from nag import search, spaces
 from nag.atomic_write import write_json
+from nag.cli.generator_commands import COMMANDS as GENERATOR_COMMANDS
+from nag.cli.generator_commands import one_thread
 from nag.cli.predictor_commands import COMMANDS as PREDICTOR_COMMANDS
 from nag.cli.table import format_table
 
@@ -72,7 +74,8 @@ def cmd_search(cfg: DictConfig) -> int:
     metric = cfg.metric or bench.default_metric
     options = OmegaConf.to_container(cfg.options, resolve=True)
     start = time.perf_counter()
-    trajectory = _search(cfg, cfg.strategy, bench, metric, cfg.quiet, options)
+    with one_thread():  # the diffusion strategy's networks are tiny; threads only add overhead
+        trajectory = _search(cfg, cfg.strategy, bench, metric, cfg.quiet, options)
     seconds = time.perf_counter() - start
     print(f"{cfg.strategy} on {bench.name} ({metric}, {'max' if cfg.maximize else 'min'}imise), "
           f"budget {cfg.budget}, seed {cfg.seed}: {seconds:.2f} s")  # fmt: skip
@@ -84,18 +87,6 @@ def cmd_search(cfg: DictConfig) -> int:
     return 0
 
 
-def cmd_demo(cfg: DictConfig) -> int:
-    bench = benchmarks.load(cfg.bench)
-    summary = bench.summary()
-    print(f"{bench.name}: {len(bench)} archs; {bench.description}")
-    print(f"best {summary['metric']} {summary['best']:.4g} ({summary['best_arch']}); "
-          f"top 0.1% >= {summary['top_0.1%']:.4g}, top 1% >= {summary['top_1%']:.4g}, median {summary['median']:.4g}")  # fmt: skip
-    rows = [_result_row(bench, _search(cfg, name, bench, None, cfg.quiet, {}), summary["metric"]) for name in (cfg.strategy, "random")]
-    print(f"\n{cfg.budget} queries each, seed {cfg.seed} (rank 1 = the benchmark's best of {len(bench)}):")
-    print(format_table(_RESULT_HEADERS, rows))
-    return 0
-
-
-COMMANDS = {"spaces": cmd_spaces, "bench": cmd_bench, "search": cmd_search, "demo": cmd_demo, **PREDICTOR_COMMANDS}
+COMMANDS = {"spaces": cmd_spaces, "bench": cmd_bench, "search": cmd_search, **GENERATOR_COMMANDS, **PREDICTOR_COMMANDS}
 #: Bare words a command accepts in order, e.g. ``nag bench nbgraph-cora``.
-POSITIONAL = {"bench": ("name",), "search": ("strategy",)}
+POSITIONAL = {"bench": ("name",), "search": ("strategy",), "sample": ("space",)}

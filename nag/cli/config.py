@@ -44,12 +44,29 @@ class SearchConfig:
 
 
 @dataclass
-class DemoConfig:
-    """``nag demo``: benchmark summary, then a baseline search next to random search."""
+class SampleConfig:
+    """``nag sample``: archs from a space's diffusion generator, optionally guided and constrained."""
 
-    bench: str = "nb201-cifar10"
-    strategy: str = "re"
-    budget: int = 200
+    space: str = "nb201"
+    n: int = 16
+    seed: int = 0
+    guidance: str = "none"  # none | predictor | bench
+    predictor: Optional[str] = None  # a shipped predictor or a folder (default: the space's, e.g. nb201-cifar10)
+    bench: Optional[str] = None  # guidance=bench scores, constraints, params/flops columns (default: the space's)
+    metric: str = "accuracy"
+    maximize: bool = True
+    scale: Optional[float] = None  # strength of guidance=predictor; None calibrates it
+    constraints: dict[str, Any] = field(default_factory=dict)  # metric -> "op bound", e.g. constraints.params="<=1e6"
+    generator: Optional[str] = None  # a folder or a shipped generator (default: the space's)
+    out: Optional[str] = None  # .jsonl
+    quiet: bool = False
+
+
+@dataclass
+class DemoConfig:
+    """``nag demo``: predictor-guided generator samples next to random archs of nb201."""
+
+    n: int = 16
     seed: int = 0
     quiet: bool = False
 
@@ -93,8 +110,8 @@ class PredictConfig:
     quiet: bool = False
 
 
-SCHEMAS = {"spaces": SpacesConfig, "bench": BenchConfig, "search": SearchConfig, "demo": DemoConfig,
-           "pretrain": PretrainCommandConfig, "fit": FitConfig, "predict": PredictConfig}  # fmt: skip
+SCHEMAS = {"spaces": SpacesConfig, "bench": BenchConfig, "search": SearchConfig, "sample": SampleConfig,
+           "demo": DemoConfig, "pretrain": PretrainCommandConfig, "fit": FitConfig, "predict": PredictConfig}  # fmt: skip
 
 
 def register_schemas() -> None:

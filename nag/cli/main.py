@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import warnings
 from pathlib import Path
 
 from nag.errors import ConfigError, NagError
@@ -14,7 +15,10 @@ commands:
   spaces                      list the search spaces
   bench NAME                  size, metrics, best arch and quantiles of a benchmark
   search strategy=re bench=nb201-cifar10 budget=200 [metric=... seed=... out=FILE.json options.population=...]
-  demo                        benchmark summary and a baseline search next to random search
+  sample [space=nb201 n=16 seed=0 guidance=none|predictor|bench metric=accuracy maximize=true scale=...
+          predictor=NAME|DIR bench=NAME generator=DIR constraints.params="<=1e6" out=FILE.jsonl]
+                              archs from the space's diffusion generator, guided and constrained
+  demo [n=16 seed=0]          predictor-guided generator samples next to random archs, with true accuracy
   pretrain [epochs=6 out=DIR]   contrastive pretraining of the graph encoder
   fit bench=nb201-cifar10 metric=accuracy n_labels=100 [encoder=pretrained|scratch out=DIR]
   predict ckpt=DIR|NAME archs=FILE [out=FILE.jsonl|.csv]
@@ -62,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from nag.cli.commands import COMMANDS
 
+    # torch_geometric scripts a few helpers at import time; torch's deprecation notice is noise to a CLI user
+    warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated", category=FutureWarning)
     command, rest = words[0], words[1:]
     if command not in COMMANDS:
         print(f"nag: unknown command {command!r}; choose one of: {', '.join(COMMANDS)}", file=sys.stderr)

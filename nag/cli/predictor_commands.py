@@ -79,7 +79,7 @@ def _read_archs(path: str | None) -> list[str]:
     return archs
 
 
-def _load_predictor(name: str):
+def load_predictor(name: str):
     from nag.predictors import Predictor
 
     if Path(name).is_dir():
@@ -108,7 +108,7 @@ def cmd_predict(cfg: DictConfig) -> int:
     if cfg.out is not None and not cfg.out.endswith((".jsonl", ".csv")):
         raise ConfigError(f"out must end in .jsonl or .csv, got {cfg.out}")
     texts = _read_archs(cfg.archs)
-    predictor = _load_predictor(cfg.ckpt)
+    predictor = load_predictor(cfg.ckpt)
     if predictor.space is None:
         raise CheckpointError(f"{cfg.ckpt} was fitted on graphs, not on a space's archs; use the Python API")
     archs = [predictor.space.coerce(t) for t in texts]

@@ -22,7 +22,7 @@ class ValidSet:
     def __init__(self, rows: np.ndarray, sizes: tuple[int, ...], k: int | None = None):
         rows = np.asarray(rows, dtype=np.int64).reshape(-1, len(sizes))
         if len(rows) == 0:
-            raise ConfigError("no architecture satisfies the constraints (and exclusions)")
+            raise ConfigError("no allowed assignment: the valid set is empty")
         if (rows < 0).any() or (rows >= np.asarray(sizes)).any():
             raise ConfigError("a valid assignment holds an option outside its slot's range")
         rows = np.unique(rows, axis=0)  # sorted lexicographically

@@ -123,6 +123,9 @@ class Generator:
                 source = metrics if metrics is not None else _default_metrics(self.space.name)
                 values = {m: constraint_specs.metric_values(source, m, self.universe) for m in parsed}
                 ok &= constraint_specs.feasible(values, parsed)
+            if not ok.any():
+                where = f" {dict(parsed)}" + (" outside the excluded archs" if excluded else "") if parsed else ": every arch is excluded"
+                raise ConfigError(f"no architecture satisfies the constraints{where}")
             rows = np.array([self.space.choices(a) for a, keep in zip(self.universe, ok) if keep])
             if len(self._feasible) >= 4:
                 self._feasible.pop(next(iter(self._feasible)))

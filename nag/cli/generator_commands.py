@@ -1,0 +1,264 @@
+"""CLI commands around the generator: ``sample`` (guided, constrained archs) and ``demo``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from nag import bench as benchmarks
+from nag import spaces
+from nag.atomic_write import write_atomic
+from nag.cli.predictor_commands import load_predictor
+from nag.cli.table import format_table
+from nag.errors import CheckpointError, ConfigError
+
+GUIDANCE = ("none", "predictor", "bench")
+#: the shipped predictor that ``guidance=predictor`` uses by default (nbgraph-proteins has none)
+DEFAULT_PREDICTORS = {"nb201": "nb201-cifar10", "nbgraph": "nbgraph-cora"}
+#: benchmark columns shown next to each sampled arch, where the benchmark has them
+COST_METRICS = ("params", "flops")
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread, then restore the setting. The denoiser and the
+    guidance surrogate are tiny networks whose ops gain nothing from threads, and on a busy
+    machine the threads' barriers make them tens of times slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def load_generator(name: str | None, space: Any):
+    """The generator in folder ``name``, the shipped one called ``name``, or (``None``) the
+    shipped one for ``space``; ConfigError if it generates another space."""
+    from nag.generator import Generator
+
+    if name is None:
+        return Generator.from_pretrained(space.name)
+    if Path(name).is_dir():
+        generator = Generator.load(name)
+    else:
+        try:
+            generator = Generator.from_pretrained(name)
+        except CheckpointError as e:
+            raise CheckpointError(f"{name} is neither a checkpoint folder nor a shipped generator ({e})") from None
+    if generator.space.name != space.name:
+        raise ConfigError(f"generator {name} generates {generator.space.name} archs; pass space={generator.space.name}")
+    return generator
+
+
+def lookup(bench: benchmarks.Benchmark, metric: str, archs: list[Any]) -> np.ndarray:
+    """``metric`` of each arch in ``bench``, NaN where the benchmark has no row for it."""
+    values = bench.values(metric)
+    return np.array([values[bench.index(a)] if a in bench else np.nan for a in archs], dtype=float)
+
+
+def predicted(predictor: Any, metric: str, archs: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The predictor's mean and std of ``metric`` for ``archs``."""
+    mean, std = predictor.predict(archs)
+    if isinstance(mean, dict):
+        mean, std = mean[metric], std[metric]
+    return np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
+
+
+def _note(cfg: DictConfig, message: str) -> None:
+    if not cfg.quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+# -------------------------------------------------------------------- sample
+def _check_sample(cfg: DictConfig) -> tuple[Any, dict[str, tuple[str, float]]]:
+    """The space and the parsed constraints; ConfigError for anything malformed."""
+    from nag.generator import constraints as constraint_specs
+
+    space = spaces.get(cfg.space)
+    if cfg.n < 1:
+        raise ConfigError(f"n must be >= 1, got {cfg.n}")
+    if cfg.guidance not in GUIDANCE:
+        raise ConfigError(f"unknown guidance {cfg.guidance!r}; choose one of: {', '.join(GUIDANCE)}")
+    if cfg.scale is not None and cfg.guidance != "predictor":
+        raise ConfigError("scale sets the strength of guidance=predictor; drop it or pass guidance=predictor")
+    if cfg.scale is not None and cfg.scale < 0:
+        raise ConfigError(f"scale must be >= 0 (or left out to calibrate it), got {cfg.scale}")
+    if cfg.out is not None and not cfg.out.endswith(".jsonl"):
+        raise ConfigError(f"out must end in .jsonl, got {cfg.out}")
+    constraints = constraint_specs.parse(OmegaConf.to_container(cfg.constraints, resolve=True))
+    return space, constraints
+
+
+def _sample_bench(cfg: DictConfig, space: Any, constraints: dict) -> benchmarks.Benchmark | None:
+    """The benchmark for guidance=bench, the constraints and the cost columns."""
+    from nag.generator.layouts import DEFAULT_METRICS
+
+    name = cfg.bench or DEFAULT_METRICS.get(space.name)
+    if name is None:
+        if cfg.guidance == "bench" or constraints:
+            raise ConfigError(f"space {space.name} has no default benchmark; pass bench=NAME")
+        return None
+    bench = benchmarks.load(name)
+    if bench.space.name != space.name:
+        raise ConfigError(f"benchmark {bench.name} measures {bench.space.name} archs, not {space.name}")
+    if cfg.guidance == "bench" and cfg.metric not in bench.metrics:
+        raise ConfigError(f"benchmark {bench.name} has no metric {cfg.metric!r}; it has {', '.join(bench.metrics)}")
+    return bench
+
+
+def _sample_predictor(cfg: DictConfig, space: Any) -> Any:
+    """The predictor for guidance=predictor and the predicted column (None if neither)."""
+    name = cfg.predictor
+    if name is None and cfg.guidance == "predictor":
+        name = DEFAULT_PREDICTORS.get(space.name)
+        if name is None:
+            raise ConfigError(f"space {space.name} has no shipped predictor; pass predictor=DIR (see 'nag fit')")
+    if name is None:
+        return None
+    predictor = load_predictor(name)
+    if predictor.space is None or predictor.space.name != space.name:
+        raise ConfigError(f"predictor {name} does not predict {space.name} archs")
+    if cfg.metric not in predictor.metrics:
+        raise ConfigError(f"predictor {name} predicts {', '.join(predictor.metrics)}, not {cfg.metric!r}; pass metric=")
+    return predictor
+
+
+def _sample_guidance(cfg: DictConfig, predictor: Any, bench: benchmarks.Benchmark | None) -> Any:
+    from nag.guidance import PredictorGuidance, RewardGuidance
+
+    if cfg.guidance == "predictor":
+        return PredictorGuidance(predictor, metric=cfg.metric, maximize=cfg.maximize, scale=cfg.scale, seed=cfg.seed)
+    if cfg.guidance == "bench":
+        return RewardGuidance(lambda archs: lookup(bench, cfg.metric, archs), maximize=cfg.maximize, seed=cfg.seed)
+    return None
+
+
+def _sample_rows(space: Any, archs: list[Any], metric: str, predictor: Any, bench: Any, columns: list[str]) -> list[dict]:
+    rows = [{"arch": space.to_str(a)} for a in archs]
+    if predictor is not None:
+        mean, std = predicted(predictor, metric, archs)
+        for row, m, s in zip(rows, mean, std):
+            row[f"predicted_{metric}"], row[f"predicted_{metric}_std"] = float(m), float(s)
+    for column in columns:
+        for row, v in zip(rows, lookup(bench, column, archs)):
+            row[column] = None if np.isnan(v) else float(v)
+    return rows
+
+
+def _sample_table(rows: list[dict], metric: str, has_prediction: bool, columns: list[str]) -> str:
+    headers = ["arch"] + ([f"predicted {metric}"] if has_prediction else []) + columns
+    cells = []
+    for row in rows:
+        line = [row["arch"]]
+        if has_prediction:
+            line.append(f"{row[f'predicted_{metric}']:.4g} ± {row[f'predicted_{metric}_std']:.2g}")
+        line += ["-" if row[c] is None else row[c] for c in columns]
+        cells.append(line)
+    return format_table(headers, cells)
+
+
+def _describe(cfg: DictConfig, predictor_name: str | None, bench: Any, constraints: dict) -> str:
+    direction = "max" if cfg.maximize else "min"
+    if cfg.guidance == "predictor":
+        guidance = f"guided by predictor {predictor_name} ({cfg.metric}, {direction})"
+    elif cfg.guidance == "bench":
+        guidance = f"guided by {cfg.metric} lookups in {bench.name} ({direction})"
+    else:
+        guidance = "unguided"
+    text = f"{cfg.space}: {cfg.n} archs, seed {cfg.seed}, {guidance}"
+    if constraints:
+        text += ", " + ", ".join(f"{m} {op} {bound:g}" for m, (op, bound) in constraints.items())
+    return text
+
+
+def cmd_sample(cfg: DictConfig) -> int:
+    space, constraints = _check_sample(cfg)
+    bench = _sample_bench(cfg, space, constraints)
+    predictor = _sample_predictor(cfg, space)
+    columns = list(dict.fromkeys(([cfg.metric] if cfg.guidance == "bench" else []) + list(COST_METRICS)))
+    columns = [c for c in columns if bench is not None and c in bench.metrics]
+    with one_thread():
+        generator = load_generator(cfg.generator, space)
+        generator.feasible_set(constraints, bench)  # unknown constraint metrics, or none feasible: fail now
+        guidance = _sample_guidance(cfg, predictor, bench)
+        if cfg.guidance == "predictor":
+            calibrate = " and calibrating its scale" if cfg.scale is None else ""
+            _note(cfg, f"fitting the guidance's noise-aware surrogate{calibrate}")
+        start = time.perf_counter()
+        archs = generator.sample(cfg.n, guidance=guidance, constraints=constraints, seed=cfg.seed, metrics=bench)
+        seconds = time.perf_counter() - start
+        rows = _sample_rows(space, archs, cfg.metric, predictor, bench, columns)
+    predictor_name = cfg.predictor or DEFAULT_PREDICTORS.get(space.name)
+    print(_describe(cfg, predictor_name, bench, constraints))
+    print(_sample_table(rows, cfg.metric, predictor is not None, columns))
+    last = generator.last
+    summary = (f"{len(archs)} archs in {seconds:.2f} s (reverse process {last['seconds']:.2f} s); "
+               f"raw validity {last['raw_validity']:.0%}; {len(set(archs))} unique")  # fmt: skip
+    if cfg.guidance == "predictor":
+        summary += f"; guidance scale {guidance.chosen_scale:g}" + (" (calibrated)" if cfg.scale is None else "")
+    print(summary)
+    if cfg.out:
+        text = "".join(json.dumps(row) + "\n" for row in rows)
+        write_atomic(cfg.out, lambda tmp: tmp.write_text(text))
+        print(f"archs written to {cfg.out}")
+    return 0
+
+
+# ---------------------------------------------------------------------- demo
+def _demo_table(bench: benchmarks.Benchmark, archs: list[Any], predicted_accuracy: np.ndarray) -> str:
+    """``archs`` with their true accuracy and rank, best first."""
+    true, params = bench.query_many(archs, "accuracy"), bench.query_many(archs, "params")
+    rows = [[bench.space.to_str(archs[i]), f"{true[i]:.2f}", bench.rank(true[i], "accuracy") + 1,
+             f"{predicted_accuracy[i]:.2f}", params[i]] for i in np.argsort(-true, kind="stable")]  # fmt: skip
+    return format_table(["arch", "true accuracy", "rank", "predicted", "params"], rows)
+
+
+def cmd_demo(cfg: DictConfig) -> int:
+    from nag.generator import Generator
+    from nag.guidance import PredictorGuidance
+    from nag.predictors import Predictor
+
+    if cfg.n < 1:
+        raise ConfigError(f"n must be >= 1, got {cfg.n}")
+    bench = benchmarks.load("nb201-cifar10")
+    space = bench.space
+    summary = bench.summary("accuracy")
+    top1 = summary["top_1%"]
+    with one_thread():
+        generator = Generator.from_pretrained(space.name)
+        predictor = Predictor.from_pretrained(bench.name)
+        guidance = PredictorGuidance(predictor, metric="accuracy", seed=cfg.seed)
+        _note(cfg, "fitting the guidance's noise-aware surrogate and calibrating its scale")
+        start = time.perf_counter()
+        draws = {"guided": generator.sample(cfg.n, guidance=guidance, seed=cfg.seed)}
+        seconds = time.perf_counter() - start
+        draws["random"] = space.sample(cfg.n, seed=cfg.seed)
+        predictions = {kind: predicted(predictor, "accuracy", archs)[0] for kind, archs in draws.items()}
+    print(f"{bench.name}: {len(bench)} archs of {space.name} (rank 1 = the best); best accuracy {summary['best']:.2f} "
+          f"({summary['best_arch']}), top 1% >= {top1:.2f}, median {summary['median']:.2f}")  # fmt: skip
+    print(f"\nguided: {cfg.n} archs from the shipped {space.name} generator, guided by the shipped {bench.name} "
+          f"predictor (scale {guidance.chosen_scale:g}, calibrated), seed {cfg.seed}: {seconds:.1f} s")  # fmt: skip
+    print(_demo_table(bench, draws["guided"], predictions["guided"]))
+    print(f"\nrandom: {cfg.n} archs drawn uniformly from {space.name}, seed {cfg.seed}")
+    print(_demo_table(bench, draws["random"], predictions["random"]))
+    rows = []
+    for kind, archs in draws.items():
+        true = bench.query_many(archs, "accuracy")
+        rows.append([kind, f"{np.mean(true):.2f}", f"{np.max(true):.2f}", int(np.sum(true >= top1)), len(set(archs))])
+    print(f"\ntrue {bench.name} accuracy of {cfg.n} archs each:")
+    print(format_table(["archs", "mean accuracy", "best accuracy", f"in top 1% (>= {top1:.2f})", "unique"], rows))
+    return 0
+
+
+COMMANDS = {"sample": cmd_sample, "demo": cmd_demo}
