@@ -52,10 +52,11 @@ def fit_figures(space_name: str, seed: int = 0) -> dict[str, Any]:
     gen = Generator.fit(space, archs=half, seed=seed)
     fit_s = time.perf_counter() - started
     archs = gen.sample(1000, seed=seed)
+    raw_validity = gen.last["raw_validity"]
     novel = gen.sample(1000, seed=seed, exclude=half)
     tv = metrics.slot_total_variation(gen.to_rows(archs).numpy(), gen.to_rows(half).numpy(), gen.layout.max_size)
     return {"space": space_name, "fit_seconds": fit_s, "train_archs": len(half), "validity": metrics.validity(archs, space),
-            "raw_validity": gen.last["raw_validity"], "uniqueness": metrics.uniqueness(archs),
+            "raw_validity": raw_validity, "uniqueness": metrics.uniqueness(archs),
             "novelty": metrics.novelty(archs, half),
             "novelty_excluding_train": metrics.novelty(novel, half), "uniqueness_excluding_train": metrics.uniqueness(novel), "tv_mean": float(tv.mean()), "tv_max": float(tv.max())}  # fmt: skip
 

@@ -90,6 +90,7 @@ def test_exclude_gives_only_novel_archs(nb201_gen, nb201_bench):
     train = nb201_gen.universe[::2]
     archs = nb201_gen.sample(300, exclude=train, seed=5)
     assert metrics.novelty(archs, train) == 1.0 and metrics.validity(archs, nb201_gen.space) == 1.0
+    assert nb201_gen.last["raw_validity"] == 1.0  # measured against the space (every nb201 assignment is a cell)
     small = nb201_gen.sample(50, exclude=train, constraints={"params": "<=4e5"}, seed=5)
     assert not set(small) & set(train) and max(nb201_bench.query_many(small, "params")) <= 4e5
     with pytest.raises(ConfigError, match="no architecture"):

@@ -103,7 +103,7 @@ class Generator:
         if n == 0:
             return []
         self.denoiser.eval()
-        result = sample(self.denoiser, self.noise, self.alpha_bar, times, valid, n, generator, guides, self.to_archs)
+        result = sample(self.denoiser, self.noise, self.alpha_bar, times, valid, n, generator, guides, self.to_archs, self.valid)
         archs = self.to_archs(result.x0)
         self.last = {"raw_validity": result.raw_valid, "seconds": time.perf_counter() - started, "feasible": len(valid)}
         return archs
