@@ -49,6 +49,7 @@ def normalise(probs: torch.Tensor) -> torch.Tensor:
 
 
 def draw(probs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """One option per slot from ``probs`` [B, S, K] (rows need not be normalised)."""
-    flat = probs.reshape(-1, probs.shape[-1]).clamp_min(0)
-    return torch.multinomial(flat, 1, generator=generator).view(probs.shape[:-1])
+    """One option per slot from ``probs`` [B, S, K] (rows need not be normalised), drawn on
+    the CPU with ``generator`` so that a seed gives the same samples on every device."""
+    flat = probs.detach().reshape(-1, probs.shape[-1]).clamp_min(0).cpu()  # draws use the (CPU) generator
+    return torch.multinomial(flat, 1, generator=generator).view(probs.shape[:-1]).to(probs.device)

@@ -26,22 +26,24 @@ def train_denoiser(denoiser: Denoiser, noise: MarginalNoise, alpha_bar: np.ndarr
                    weights: torch.Tensor | None, config: TrainConfig, progress: bool = False) -> list[float]:  # fmt: skip
     """Fit ``denoiser`` to recover ``data`` [M, S] (drawn with ``weights``) from its noised
     versions at uniformly drawn steps 1..T (cross-entropy on every slot). Returns the losses."""
-    generator = torch.Generator().manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)  # all draws on the CPU; batches move to the model
+    device = next(denoiser.parameters()).device
     steps = len(alpha_bar) - 1
     k = noise.marginals.shape[-1]
     alpha = torch.as_tensor(alpha_bar, dtype=torch.float32)
-    probs = weights if weights is not None else torch.ones(len(data))
+    data = data.cpu()
+    probs = weights.cpu() if weights is not None else torch.ones(len(data))
     optimiser = torch.optim.AdamW(denoiser.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, total_steps=config.iterations, pct_start=0.1)
     losses = []
     denoiser.train()
     for _ in tqdm(range(config.iterations), desc="fit generator", disable=not progress, leave=False):
         rows = torch.multinomial(probs, config.batch_size, replacement=True, generator=generator)
-        x0 = data[rows]
+        x0 = data[rows].to(device)
         t = torch.randint(1, steps + 1, (config.batch_size,), generator=generator)
         onehot = torch.nn.functional.one_hot(x0, k).float()
-        x_t = draw(noise.q_xt(onehot, alpha[t]), generator)
-        logits = denoiser(torch.nn.functional.one_hot(x_t, k).float(), t.float() / steps)
+        x_t = draw(noise.q_xt(onehot, alpha[t].to(device)), generator)
+        logits = denoiser(torch.nn.functional.one_hot(x_t, k).float(), (t.float() / steps).to(device))
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, k), x0.reshape(-1))
         optimiser.zero_grad(set_to_none=True)
         loss.backward()

@@ -68,8 +68,8 @@ class Generator:
         w = _weights(weights, len(rows))
         started = time.perf_counter()
         generator._set_marginals(rows, w)
-        losses = train_denoiser(generator.denoiser, generator.noise, generator.alpha_bar, rows.to(generator.device),
-                                w.to(generator.device), generator.config.training(), progress)  # fmt: skip
+        losses = train_denoiser(generator.denoiser, generator.noise, generator.alpha_bar, rows, w,
+                                generator.config.training(), progress)  # fmt: skip
         generator.report = {"archs": len(rows), "seconds": time.perf_counter() - started,
                             "final_loss": float(np.mean(losses[-100:]))}  # fmt: skip
         return generator
