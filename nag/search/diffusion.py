@@ -4,8 +4,11 @@ so far, query the most promising unseen samples, refit, repeat until the budget 
 Round 0 queries unguided samples of the (shipped or freshly fitted) generator. Every later
 round fits a :class:`nag.Predictor` on all (arch, score) pairs so far, samples
 ``candidates`` archs with :class:`~nag.guidance.PredictorGuidance` (strength calibrated
-each round) and queries the ``batch`` unseen ones with the highest upper confidence bound
-``mean + kappa * std``. Samples exclude the archs already queried (by masking).
+each round) and fills ``1 - local_share`` of the batch with the guided samples of highest
+upper confidence bound ``mean + kappa * std``; the rest comes, by the same bound, from a
+trust region: the unseen one-choice neighbours of the ``neighbours`` best archs so far
+(the predictor cannot rank the very top finely from few labels; the incumbents' region
+is where the next improvement most often is). Samples exclude the archs already queried (by masking).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from nag.search.oracle import Oracle
 
 
 def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, initial: int = 10, candidates: int = 256,
-                     kappa: float = 0.5, epochs: int = 100, guidance_archs: int = 4096, generator: Any = None) -> None:  # fmt: skip
+                     kappa: float = 0.5, epochs: int = 100, guidance_archs: int = 4096, neighbours: int = 3, local_share: float = 0.5,
+                     generator: Any = None) -> None:  # fmt: skip
     """Generator-driven search (see the module docstring).
 
     Args:
@@ -29,14 +33,18 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         kappa: weight of the predictor's std in the acquisition (exploration).
         epochs: predictor training epochs per round.
         guidance_archs: archs the guidance's noise-aware surrogate learns from.
+        neighbours: how many of the best archs so far define the trust region (their unseen
+            one-choice neighbours).
+        local_share: share of each batch taken from the trust region (0: guided samples only).
         generator: a :class:`nag.Generator` for the oracle's space (default: the shipped one).
     """
     from nag.generator import Generator
     from nag.guidance import PredictorGuidance
     from nag.predictors import Predictor
 
-    if batch < 1 or initial < 2 or candidates < batch:
-        raise ConfigError(f"need batch >= 1, initial >= 2 and candidates >= batch, got {batch}, {initial}, {candidates}")
+    if batch < 1 or initial < 2 or candidates < batch or not 0 <= local_share <= 1:
+        raise ConfigError(f"need batch >= 1, initial >= 2, candidates >= batch and 0 <= local_share <= 1, "
+                          f"got {batch}, {initial}, {candidates}, {local_share}")  # fmt: skip
     space = oracle.space
     if generator is None:
         try:
@@ -58,10 +66,21 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         y = np.where(finite, scores, np.min(np.asarray(scores)[finite], initial=0.0) if finite.any() else 0.0)
         predictor = Predictor(space=space, seed=next(seeds), epochs=epochs).fit(archs, y)
         guide = PredictorGuidance(predictor, archs=guidance_archs, iterations=300, calibration_samples=64, seed=next(seeds))
-        pool = _unseen(generator.sample(candidates, guidance=guide, seed=next(seeds), exclude=archs), oracle)
-        mean, std = predictor.predict(pool)
-        order = np.argsort(-(mean + kappa * std), kind="stable")
-        query([pool[i] for i in order[:batch]])
+        guided = _unseen(generator.sample(candidates, guidance=guide, seed=next(seeds), exclude=archs), oracle)
+        best = [archs[i] for i in np.argsort(-y, kind="stable")[:neighbours]]
+        local = _unseen([n for a in best for n in space.neighbours(a)], oracle)  # the incumbents' trust region
+        n_local = min(len(local), round(batch * local_share))
+        chosen = _top(predictor, local, n_local, kappa)
+        chosen += _top(predictor, [a for a in guided if a not in set(chosen)], batch - len(chosen), kappa)
+        query(chosen)
+
+
+def _top(predictor: Any, pool: list[Any], k: int, kappa: float) -> list[Any]:
+    """The ``k`` archs of ``pool`` with the highest ``mean + kappa * std``."""
+    if k <= 0 or not pool:
+        return []
+    mean, std = predictor.predict(pool)
+    return [pool[i] for i in np.argsort(-(mean + kappa * std), kind="stable")[:k]]
 
 
 def _unseen(archs: list[Any], oracle: Oracle) -> list[Any]:
