@@ -62,6 +62,25 @@ def test_posterior_is_a_distribution_over_allowed_options(seed, alpha_t, gap):
     assert torch.all(post[:, m == 0] == 0)  # padded options never appear
 
 
+def test_posterior_matches_bayes_with_explicit_transition_matrices():
+    torch.manual_seed(1)
+    m = marginals(sizes=(3,), k=3)[0]
+    alpha_t, alpha_s = 0.3, 0.7
+
+    def q(a):  # Q[i, j] = P(next = j | previous = i) for noise level a
+        return a * torch.eye(3) + (1 - a) * m.expand(3, 3)
+
+    step, to_s = q(alpha_t / alpha_s), q(alpha_s)  # s -> t and 0 -> s
+    p0 = torch.softmax(torch.randn(3), -1)
+    for x_t in range(3):
+        expected = torch.zeros(3)
+        for x0 in range(3):  # sum over x0 of p0(x0) q(x_s | x_t, x0)
+            joint = to_s[x0] * step[:, x_t]  # q(x_s | x0) q(x_t | x_s), over x_s
+            expected += p0[x0] * joint / joint.sum()
+        got = MarginalNoise(m.view(1, 3)).posterior(torch.tensor([[x_t]]), p0.view(1, 1, 3), alpha_t, alpha_s)
+        assert torch.allclose(got.view(3), expected, atol=1e-6)
+
+
 def test_posterior_without_noise_between_steps_keeps_the_state():
     noise = MarginalNoise(marginals())
     x_t = noise.prior(8)
@@ -93,6 +112,7 @@ def test_valid_set_decode_only_returns_allowed_rows(seed, n, peaked):
 def test_valid_set_contains_and_masks():
     valid = ValidSet(ROWS, (3, 2, 4), 4)
     assert valid.contains(torch.tensor([[0, 0, 1], [0, 0, 2], [2, 1, 3], [1, 0, 1]])).tolist() == [True, False, True, False]
+    assert valid.contains(torch.tensor([[0, 0, 5], [0, -1, 1]])).tolist() == [False, False]  # out of range
     assert valid.slot_masks[0].tolist() == [True, True, True, False]
     # a model that puts all its mass on a disallowed option still yields an allowed row
     probs = torch.nn.functional.one_hot(torch.tensor([[0, 0, 2]]), 4).float()

@@ -140,7 +140,7 @@ def _sample_guidance(cfg: DictConfig, predictor: Any, bench: benchmarks.Benchmar
     if cfg.guidance == "predictor":
         return PredictorGuidance(predictor, metric=cfg.metric, maximize=cfg.maximize, scale=cfg.scale, seed=cfg.seed)
     if cfg.guidance == "bench":
-        return RewardGuidance(lambda archs: lookup(bench, cfg.metric, archs), maximize=cfg.maximize, seed=cfg.seed)
+        return RewardGuidance(lambda archs: lookup(bench, cfg.metric, archs), maximize=cfg.maximize)
     return None
 
 

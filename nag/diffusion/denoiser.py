@@ -10,7 +10,8 @@ end nodes (Dwivedi & Bresson 2021; DiGress). Graphs here have a handful of nodes
 everything is dense: a batch of thousands of graphs is a few small matmuls.
 
 Output: clean-slot logits [B, S, K] (node slots from node states, edge slots from edge
-states, parent slots one score per candidate source edge); padded options get -inf.
+states, parent slots one score per candidate source edge); padded options get a large
+negative logit.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class Denoiser(nn.Module):
         self.presence = nn.Parameter(torch.randn(h) * 0.02)
         self.time = nn.Sequential(nn.Linear(16, h), nn.GELU(), nn.Linear(h, h))
         self.layers = nn.ModuleList(_Layer(h, c.heads, c.dropout) for _ in range(c.layers))
-        self.norm = nn.LayerNorm(h)
+        self.norm_nodes, self.norm_edges = nn.LayerNorm(h), nn.LayerNorm(h)
         self.node_out, self.edge_out, self.parent_out = nn.Linear(h, k), nn.Linear(h, k), nn.Linear(h, 1)
         self._index(layout, pairs, k, s)
 
@@ -122,7 +123,7 @@ class Denoiser(nn.Module):
         edges = edges + present.unsqueeze(-1) * self.presence + self.pair_pos
         for layer in self.layers:
             nodes, edges = layer(nodes, edges, self.src, self.dst)
-        nodes, edges = self.norm(nodes), self.norm(edges)
+        nodes, edges = self.norm_nodes(nodes), self.norm_edges(edges)
         from_nodes = torch.einsum("bnk,sn->bsk", self.node_out(nodes), self.node_of)
         from_edges = torch.einsum("bpk,sp->bsk", self.edge_out(edges), self.edge_of)
         from_parents = (self.parent_out(edges).squeeze(-1) @ self.parent_of.T).view(b, s, k)

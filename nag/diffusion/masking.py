@@ -63,6 +63,7 @@ class ValidSet:
     def contains(self, x: torch.Tensor) -> torch.Tensor:
         """Whether each row of ``x`` [B, S] is an allowed assignment: [B] bool."""
         x = x.cpu()
+        in_range = ((x >= 0) & (x < torch.tensor(self.sizes))).all(1)
         lo = torch.zeros(len(x), dtype=torch.int64)
         hi = torch.full((len(x),), len(self.rows), dtype=torch.int64)
         for slot in range(x.shape[1]):
@@ -70,7 +71,7 @@ class ValidSet:
             choice = x[:, slot].clamp(0, self.k - 1)
             lo = lo + (counts * (torch.arange(self.k) < choice.unsqueeze(1))).sum(-1)
             hi = lo + counts.gather(1, choice.unsqueeze(1)).squeeze(1)
-        return hi > lo
+        return in_range & (hi > lo)
 
     def mask(self, probs: torch.Tensor) -> torch.Tensor:
         """``probs`` restricted to each slot's allowed options (any prefix), renormalised."""

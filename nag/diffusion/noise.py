@@ -50,6 +50,7 @@ def normalise(probs: torch.Tensor) -> torch.Tensor:
 
 def draw(probs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """One option per slot from ``probs`` [B, S, K] (rows need not be normalised), drawn on
-    the CPU with ``generator`` so that a seed gives the same samples on every device."""
+    the CPU with ``generator`` whatever the device of ``probs`` (one CPU generator serves
+    every device; CUDA's own float rounding may still change near-tied draws)."""
     flat = probs.detach().reshape(-1, probs.shape[-1]).clamp_min(0).cpu()  # draws use the (CPU) generator
     return torch.multinomial(flat, 1, generator=generator).view(probs.shape[:-1]).to(probs.device)

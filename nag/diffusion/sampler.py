@@ -10,8 +10,9 @@ predictors (guidance is a list of callables) and nothing about spaces (``valid``
 4. ``x_s`` is drawn; at the last jump it is drawn slot by slot through
    :meth:`ValidSet.decode`, so every returned assignment is allowed.
 
-It also reports the *raw* validity: the share of final draws, made without the masks,
-that are members of the space (a diagnostic of how well the model learned the space).
+It also reports the *raw* validity: the share of final draws made without the completion
+masks (only each slot's never-allowed options are removed) that are members of the space,
+a diagnostic of how well the model learned the space.
 """
 
 from __future__ import annotations
@@ -69,11 +70,11 @@ class SampleResult:
 def sample(denoise_logits: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], noise: MarginalNoise,
            alpha_bar: np.ndarray, times: Sequence[int], valid: ValidSet, n: int, generator: torch.Generator,
            guidance: Sequence[Guidance] = (), to_items: Callable[[torch.Tensor], list[Any]] = lambda x: list(x),
-           members: ValidSet | None = None) -> SampleResult:  # fmt: skip
+           members: Callable[[torch.Tensor], torch.Tensor] | None = None) -> SampleResult:  # fmt: skip
     """Run the reverse process from ``times[0]`` (= T) down to 0 for ``n`` samples.
 
     ``valid`` is what samples may be (the space, or the part of it meeting constraints);
-    ``members`` (default ``valid``) is what raw validity is measured against."""
+    ``members(rows) -> bool`` (default ``valid.contains``) judges the raw validity."""
     k = noise.marginals.shape[-1]
     steps = times[0]
     slot_masks = valid.slot_masks.to(noise.marginals.device)
@@ -97,7 +98,7 @@ def sample(denoise_logits: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
             step.probs = g(step)
         if s == 0:
             raw = draw(p0, generator)
-            raw_valid = float((members or valid).contains(raw).float().mean())
+            raw_valid = float((members or valid.contains)(raw).float().mean())
             x = decode(step.probs)
         else:
             x = draw(step.probs, generator)

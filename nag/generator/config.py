@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nag.diffusion import DenoiserConfig, TrainConfig
+from nag.diffusion.schedule import schedule_names
+from nag.errors import ConfigError
 from nag.typed_config import JSONConfig
 
 
@@ -21,6 +23,20 @@ class GeneratorConfig(JSONConfig):
     lr: float = 2e-3
     seed: int = 0
     smoothing: float = 0.01  # added to marginals so every option of a slot stays reachable
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "sample_steps", "hidden", "layers", "heads", "iterations", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"GeneratorConfig.{name} must be an int >= 1, got {value!r}")
+        if self.sample_steps > self.steps:
+            raise ConfigError(f"sample_steps ({self.sample_steps}) cannot exceed steps ({self.steps})")
+        if self.hidden % self.heads:
+            raise ConfigError(f"hidden ({self.hidden}) must be a multiple of heads ({self.heads})")
+        if self.schedule not in schedule_names():
+            raise ConfigError(f"unknown schedule {self.schedule!r}; choose one of: {', '.join(schedule_names())}")
+        if not (self.lr > 0 and self.smoothing > 0):
+            raise ConfigError(f"lr and smoothing must be > 0, got {self.lr}, {self.smoothing}")
 
     def denoiser(self) -> DenoiserConfig:
         return DenoiserConfig(hidden=self.hidden, layers=self.layers, heads=self.heads)

@@ -34,7 +34,9 @@ class Generator:
         self.config = config or GeneratorConfig()
         self.layout = layout_for(self.space)
         self.device = torch.device(device)
-        self.denoiser = Denoiser(self.layout, self.config.denoiser()).to(self.device)
+        with torch.random.fork_rng():  # the initial weights follow config.seed, not the global RNG
+            torch.manual_seed(self.config.seed)
+            self.denoiser = Denoiser(self.layout, self.config.denoiser()).to(self.device)
         self.alpha_bar = alpha_bar(self.config.schedule, self.config.steps)
         allowed = torch.arange(self.layout.max_size).view(1, -1) < torch.tensor(self.layout.sizes).view(-1, 1)
         self.noise = MarginalNoise((allowed / allowed.sum(-1, keepdim=True)).to(self.device))  # uniform until fit
@@ -53,6 +55,14 @@ class Generator:
     def to_archs(self, rows: torch.Tensor) -> list[Any]:
         """Archs of valid slot assignments [n, S]."""
         return [self._rows[tuple(r)] for r in rows.tolist()]
+
+    def is_member(self, rows: torch.Tensor) -> torch.Tensor:
+        """Whether each assignment [n, S] names a member of the space in any writing (the
+        space may accept non-canonical choices, e.g. nbgraph's (link, ops) pairs): [n] bool."""
+        found = self.valid.contains(rows)
+        for i in torch.nonzero(~found).flatten().tolist():
+            found[i] = self.space.contains_choices(rows[i].tolist())
+        return found
 
     # --------------------------------------------------------------------- fit
     @classmethod
@@ -95,15 +105,17 @@ class Generator:
         raw validity and timing."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"n must be an int >= 0, got {n!r}")
-        valid = self.feasible_set(constraints, metrics, exclude)
-        guides = [g.bind(self) if hasattr(g, "bind") else g for g in _as_list(guidance)]
         times = sampling_times(self.config.steps, sample_steps or self.config.sample_steps)
-        generator = torch.Generator().manual_seed(int(np.random.default_rng(seed).integers(2**62)))
-        started = time.perf_counter()
+        valid = self.feasible_set(constraints, metrics, exclude)
+        guides = _as_list(guidance)
         if n == 0:
             return []
+        context = {"constraints": constraints, "metrics": metrics, "exclude": exclude, "sample_steps": sample_steps}
+        guides = [g.bind(self, **context) if hasattr(g, "bind") else g for g in guides]
+        generator = torch.Generator().manual_seed(int(np.random.default_rng(seed).integers(2**62)))
+        started = time.perf_counter()
         self.denoiser.eval()
-        result = sample(self.denoiser, self.noise, self.alpha_bar, times, valid, n, generator, guides, self.to_archs, self.valid)
+        result = sample(self.denoiser, self.noise, self.alpha_bar, times, valid, n, generator, guides, self.to_archs, self.is_member)
         archs = self.to_archs(result.x0)
         self.last = {"raw_validity": result.raw_valid, "seconds": time.perf_counter() - started, "feasible": len(valid)}
         return archs
@@ -116,8 +128,9 @@ class Generator:
         excluded = frozenset(self.space.coerce(a) for a in exclude) if exclude is not None else frozenset()
         if not parsed and not excluded:
             return self.valid
-        key = (tuple(sorted(parsed.items())), id(metrics), excluded)
-        if key not in self._feasible:
+        cacheable = metrics is None or hasattr(metrics, "table")  # a Benchmark; user functions may change
+        key = (tuple(sorted(parsed.items())), metrics.name if cacheable and metrics is not None else None, excluded)
+        if not cacheable or key not in self._feasible:
             ok = np.array([a not in excluded for a in self.universe])
             if parsed:
                 source = metrics if metrics is not None else _default_metrics(self.space.name)
@@ -151,6 +164,10 @@ class Generator:
         expected = (len(generator.layout.slots), generator.layout.max_size)
         if marginals is None or tuple(marginals.shape) != expected:
             raise CheckpointError(f"{Path(directory) / 'weights.safetensors'}: marginals missing or not of shape {expected}")
+        allowed = torch.arange(expected[1]).view(1, -1) < torch.tensor(generator.layout.sizes).view(-1, 1)
+        if not (torch.isfinite(marginals).all() and (marginals[allowed] > 0).all() and (marginals[~allowed] == 0).all()
+                and torch.allclose(marginals.sum(-1), torch.ones(expected[0]), atol=1e-4)):  # fmt: skip
+            raise CheckpointError(f"{Path(directory) / 'weights.safetensors'}: marginals are not distributions over each slot's options")
         load_state(generator.denoiser, {k.removeprefix("denoiser."): v for k, v in tensors.items()}, directory)
         generator.noise = MarginalNoise(marginals.to(generator.device))
         generator.report = config.get("report", {})

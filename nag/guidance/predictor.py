@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from nag.diffusion.denoiser import _time_features
-from nag.diffusion.noise import draw, normalise
+from nag.diffusion.noise import draw
 from nag.diffusion.sampler import Step
 from nag.errors import ConfigError
 from nag.guidance.objective import oriented
@@ -67,8 +67,9 @@ class PredictorGuidance:
             mean = mean[self.metric or next(iter(mean))]
         return oriented(mean, self.maximize, self.target)
 
-    def bind(self, generator: Any) -> _Bound:
-        """Train the noise-aware surrogate for ``generator`` and (if asked) calibrate the scale."""
+    def bind(self, generator: Any, **sample_kwargs: Any) -> _Bound:
+        """Train the noise-aware surrogate for ``generator`` and (if asked) calibrate the scale
+        on samples drawn like the real ones (``sample_kwargs``: constraints, exclude, ...)."""
         rng = np.random.default_rng(self.seed)
         universe = generator.universe
         pick = rng.choice(len(universe), size=min(self.archs, len(universe)), replace=False)
@@ -82,7 +83,7 @@ class PredictorGuidance:
         best, best_value = 0.0, -np.inf
         for scale in SCALES:
             bound.scale = scale
-            sampled = generator.sample(self.calibration_samples, guidance=bound, seed=self.seed)
+            sampled = generator.sample(self.calibration_samples, guidance=bound, seed=self.seed, **sample_kwargs)
             value, unique = float(np.mean(self.score(sampled))), len(set(sampled)) / len(sampled)
             self.calibration[scale] = (value, unique)
             if unique >= self.min_unique and value > best_value:
@@ -138,5 +139,5 @@ class _Bound:
         t = torch.full((len(x),), step.t / step.steps, device=device)
         with torch.enable_grad():
             (grad,) = torch.autograd.grad(self.surrogate(x, t).sum(), x)
-        tilt = self.scale * (grad - grad.max(-1, keepdim=True).values)
-        return normalise(step.probs * torch.exp(tilt).to(step.probs.dtype))
+        logits = torch.log(step.probs.clamp_min(0)) + self.scale * grad.to(step.probs.dtype)
+        return torch.softmax(logits, -1)  # in log space: strong tilts cannot underflow a whole row

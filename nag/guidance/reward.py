@@ -29,7 +29,7 @@ class RewardGuidance:
     """
 
     def __init__(self, fn: Score, candidates: int = 8, temperature: float = 0.0, maximize: bool = True,
-                 target: float | None = None, seed: int = 0):  # fmt: skip
+                 target: float | None = None):  # fmt: skip
         if not callable(fn):
             raise ConfigError(f"RewardGuidance needs a callable fn(archs) -> values, got {type(fn).__name__}")
         if not isinstance(candidates, int) or candidates < 1:
@@ -39,7 +39,6 @@ class RewardGuidance:
         self.fn, self.candidates, self.temperature = fn, candidates, float(temperature)
         self.maximize, self.target = maximize, target
         self._cache: dict[Any, float] = {}
-        self._rng = np.random.default_rng(seed)
 
     def values(self, archs: list[Any]) -> np.ndarray:
         """The oriented score of each arch (cached: a black box is asked once per arch)."""
@@ -62,12 +61,14 @@ class RewardGuidance:
             p0 = step.denoise(options.reshape(b * m, s), step.s)
             clean = step.decode(p0).view(b, m, s)
         values = torch.as_tensor(self.values(step.to_items(clean.reshape(b * m, s))), dtype=torch.float64).view(b, m)
-        values = torch.nan_to_num(values, nan=-np.inf)
+        finite = torch.isfinite(values)
+        values = torch.where(finite, values, torch.tensor(-np.inf, dtype=values.dtype))
         if self.temperature > 0:
-            spread = values.std(1, keepdim=True).clamp_min(1e-12)
+            spread = torch.where(finite, values, torch.nan).nan_to_num(nan=0.0).std(1, keepdim=True).clamp_min(1e-12)
             weights = torch.softmax(values / (self.temperature * spread), 1)
-            pick = torch.multinomial(torch.nan_to_num(weights, nan=1.0), 1, generator=step.generator).squeeze(1)
+            weights = torch.where(finite.any(1, keepdim=True), weights.nan_to_num(0.0), torch.ones_like(weights))
+            pick = torch.multinomial(weights, 1, generator=step.generator).squeeze(1)
         else:
-            pick = values.argmax(1)
+            pick = values.argmax(1)  # all non-finite rows pick the first candidate
         chosen = options[torch.arange(b), pick]
         return torch.nn.functional.one_hot(chosen, k).to(step.probs.dtype)

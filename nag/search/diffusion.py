@@ -51,7 +51,9 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
             generator = Generator.from_pretrained(space.name)
         except CheckpointError:
             generator = Generator.fit(space)
-    seeds = iter(rng.integers(0, 2**31, size=10_000).tolist())
+    def seed() -> int:
+        return int(rng.integers(0, 2**31))
+
     archs: list[Any] = []
     scores: list[float] = []
 
@@ -60,13 +62,14 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
             archs.append(arch)
             scores.append(oracle.score(oracle(arch)))
 
-    query(_unseen(generator.sample(4 * initial, seed=next(seeds)), oracle)[:initial])
+    query(_unseen(generator.sample(4 * initial, seed=seed()), oracle)[:initial])
     while len(archs) < len(generator.universe):
-        finite = np.isfinite(scores)
-        y = np.where(finite, scores, np.min(np.asarray(scores)[finite], initial=0.0) if finite.any() else 0.0)
-        predictor = Predictor(space=space, seed=next(seeds), epochs=epochs).fit(archs, y)
-        guide = PredictorGuidance(predictor, archs=guidance_archs, iterations=300, calibration_samples=64, seed=next(seeds))
-        guided = _unseen(generator.sample(candidates, guidance=guide, seed=next(seeds), exclude=archs), oracle)
+        y = np.asarray(scores)
+        finite = np.isfinite(y)
+        y = np.where(finite, y, y[finite].min() if finite.any() else 0.0)  # failed archs: as bad as the worst
+        predictor = Predictor(space=space, seed=seed(), epochs=epochs).fit(archs, y)
+        guide = PredictorGuidance(predictor, archs=guidance_archs, iterations=300, calibration_samples=64, seed=seed())
+        guided = _unseen(generator.sample(candidates, guidance=guide, seed=seed(), exclude=archs), oracle)
         best = [archs[i] for i in np.argsort(-y, kind="stable")[:neighbours]]
         local = _unseen([n for a in best for n in space.neighbours(a)], oracle)  # the incumbents' trust region
         n_local = min(len(local), round(batch * local_share))

@@ -64,6 +64,14 @@ class SearchSpace(ABC, Generic[A]):
     def from_choices(self, choices: Sequence[int]) -> A:
         """The (canonical) arch for option indices; ``InvalidArchitecture`` if none."""
 
+    def contains_choices(self, choices: Sequence[int]) -> bool:
+        """Whether ``choices`` name an arch of the space (canonical or not)."""
+        try:
+            self.from_choices(choices)
+        except InvalidArchitecture:
+            return False
+        return True
+
     def check_choices(self, choices: Sequence[int]) -> list[int]:
         """``choices`` as ints, each within its range; ``InvalidArchitecture`` otherwise."""
         sizes = self.choice_sizes()
