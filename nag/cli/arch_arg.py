@@ -1,0 +1,61 @@
+"""The ``space=... arch=...`` arguments shared by ``train-arch``, ``export`` and ``draw``.
+
+``arch`` is an arch string of the space, or ``best-of:FILE.jsonl``: the best row of a
+file written by ``nag sample out=...`` (or any JSON lines with an ``arch`` column),
+ranked by a column (default: the first ``predicted_*`` column, else ``accuracy``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from nag.errors import ConfigError
+
+BEST_OF = "best-of:"
+
+
+def resolve_arch(space: Any, text: str | None, by: str | None = None, maximize: bool = True) -> Any:
+    """The arch of ``space`` that ``text`` names (an arch string or ``best-of:FILE``)."""
+    if not text:
+        raise ConfigError(f'give arch="..." (a {space.name} arch string) or arch=best-of:FILE.jsonl')
+    if not text.startswith(BEST_OF):
+        return space.coerce(text)
+    rows = read_rows(Path(text[len(BEST_OF) :]))
+    column = by or _default_column(rows[0])
+    scored = [(float(row[column]), i) for i, row in enumerate(rows) if _is_number(row.get(column))]
+    if not scored:
+        raise ConfigError(f"no row of {text[len(BEST_OF):]} has a numeric {column!r}")
+    _, best = max(scored) if maximize else min(scored)
+    return space.coerce(str(rows[best]["arch"]))
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The JSON-lines rows of ``path``; each must be an object with an ``arch``."""
+    if not path.is_file():
+        raise ConfigError(f"no such file: {path}")
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{path} line {number} is not JSON: {e.msg}") from None
+        if not isinstance(row, dict) or "arch" not in row:
+            raise ConfigError(f"{path} line {number} has no 'arch' field")
+        rows.append(row)
+    if not rows:
+        raise ConfigError(f"{path} holds no rows")
+    return rows
+
+
+def _default_column(row: dict[str, Any]) -> str:
+    predicted = [k for k in row if k.startswith("predicted_") and not k.endswith("_std")]
+    return predicted[0] if predicted else "accuracy"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
