@@ -41,3 +41,22 @@ class BenchmarkDataError(NagError):
 
 class CheckpointError(NagError):
     """A checkpoint is missing, corrupted or does not match what loads it."""
+
+
+class DatasetError(NagError):
+    """A dataset is missing, malformed or does not fit the model it is given to."""
+
+
+class TrainingError(NagError):
+    """Training cannot go on (the loss became NaN/inf); the last good checkpoint is kept."""
+
+
+class EvaluationError(NagError):
+    """A job run by an executor raised; ``index`` is the failing item's position in its batch.
+
+    The message names the index and the original error, which is chained as ``__cause__``.
+    """
+
+    def __init__(self, message: str, index: int | None = None):
+        super().__init__(message)
+        self.index = index

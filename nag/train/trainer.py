@@ -1,0 +1,205 @@
+"""``train(model, data, config)``: the training loop.
+
+Cross-entropy (+ label smoothing) with SGD or AdamW under a per-step cosine schedule,
+mixed precision and channels_last on CUDA, evaluation after every epoch, the best
+epoch's weights kept (early stopping optional). With ``out_dir`` every finished epoch
+is saved atomically, so ``resume=True`` continues an interrupted run exactly: batch
+order and in-model randomness are seeded per epoch, never carried in a global state.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from nag.errors import ConfigError, TrainingError
+from nag.registry import Registry
+from nag.train.config import TrainConfig
+from nag.train.data import IMAGE_TASK, task_of
+from nag.train.precision import Precision, autocast, choose_device, choose_precision, grad_scaler
+from nag.train.result import TrainResult
+from nag.train.state import STATE_FILE, check_resumable, load_state, save_state, save_weights
+from nag.train.tasks import Task, make_task
+
+OPTIMIZERS: Registry[Any] = Registry("optimizer")
+OPTIMIZERS.register("sgd", lambda: lambda params, c: torch.optim.SGD(params, lr=c.lr, momentum=0.9, nesterov=True, weight_decay=c.weight_decay))
+OPTIMIZERS.register("adamw", lambda: lambda params, c: torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay))
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of epoch ``epoch`` (batch order and dropout), independent of earlier epochs."""
+    return (seed * 1_000_003 + epoch * 7919) % (2**63 - 1)
+
+
+@contextmanager
+def determinism(enabled: bool) -> Iterator[None]:
+    """Deterministic kernels (warn where none exists) while training; restored after."""
+    before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
+    benchmark = torch.backends.cudnn.benchmark
+    torch.use_deterministic_algorithms(enabled, warn_only=True)
+    torch.backends.cudnn.benchmark = not enabled
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+        torch.backends.cudnn.benchmark = benchmark
+
+
+def evaluate(model: nn.Module, task: Task, split: str, device: torch.device, precision: Precision, batch_size: int) -> dict[str, float]:
+    """Mean cross-entropy and accuracy of ``model`` on ``split``."""
+    model.eval()
+    loss_sum, correct, count = torch.zeros((), device=device), torch.zeros((), device=device), 0
+    with torch.no_grad(), autocast(device, precision):
+        for args, y, select in task.eval_batches(split, batch_size):
+            logits = model(*args)[select].float()
+            loss_sum += nn.functional.cross_entropy(logits, y, reduction="sum")
+            correct += (logits.argmax(1) == y).sum()
+            count += len(y)
+    return {f"{split}_loss": float(loss_sum) / count, f"{split}_accuracy": float(correct) / count}
+
+
+class _Run:
+    """The mutable parts of one run: what is saved after every epoch."""
+
+    def __init__(self, model: nn.Module, config: TrainConfig, steps: int, device: torch.device, precision: Precision):
+        self.model, self.config = model, config
+        self.optimizer = OPTIMIZERS.get(config.optimizer)(model.parameters(), config)
+        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=config.epochs * steps)
+        self.scaler = grad_scaler(device, precision)
+        self.epoch, self.history = 0, []
+        self.best: dict[str, Any] = {"epoch": 0, "val_accuracy": -1.0, "model": {}}
+
+    def state(self) -> dict[str, Any]:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict(), "epoch": self.epoch, "best": self.best, "history": json.dumps(self.history),
+                "config": json.dumps(self.config.schedule_fields())}  # fmt: skip
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.epoch, self.best, self.history = state["epoch"], state["best"], json.loads(state["history"])
+
+    def keep_if_best(self, val_accuracy: float) -> None:
+        if val_accuracy > self.best["val_accuracy"]:
+            weights = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
+            self.best = {"epoch": self.epoch, "val_accuracy": val_accuracy, "model": weights}
+
+    def out_of_patience(self) -> bool:
+        patience = self.config.patience
+        return patience is not None and self.epoch - self.best["epoch"] >= patience
+
+
+def train(model: nn.Module, data: Any, config: TrainConfig | None = None, out_dir: str | Path | None = None,
+          resume: bool = False) -> TrainResult:  # fmt: skip
+    """Train ``model`` on ``data`` and return what it reached.
+
+    Args:
+        model: any module mapping the task's inputs to logits (images ``[B, C, H, W]``, or
+            ``(x, edge_index)`` for node classification).
+        data: :class:`~nag.train.ImageData` or a PyG ``Data`` with ``train_mask``/``val_mask``.
+        config: :class:`~nag.train.TrainConfig` (default settings if None).
+        out_dir: folder for ``state.pt`` (every epoch), ``metrics.json`` and the final
+            ``model.safetensors``. A folder that already holds a run is only continued
+            (``resume=True``), never overwritten.
+        resume: continue the run saved in ``out_dir`` from its last finished epoch.
+
+    Raises:
+        TrainingError: the loss became NaN or infinite (the last good epoch stays saved).
+        ConfigError: bad settings, or ``resume`` with settings that differ from the saved run's.
+    """
+    config = config or TrainConfig()
+    out = Path(out_dir) if out_dir is not None else None
+    if resume and out is None:
+        raise ConfigError("resume=True needs out_dir, the folder of the interrupted run")
+    if out is not None and not resume and (out / STATE_FILE).exists():
+        raise ConfigError(f"{out} already holds a training run; pass resume=True to continue it or choose another folder")
+    task_name = task_of(data)
+    device = choose_device(config.device, torch.cuda.is_available())
+    bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    precision = choose_precision(device.type, config.amp, config.channels_last, bf16, task_name == IMAGE_TASK)
+    task = make_task(task_name, data).to(device, precision)
+    model = model.to(device, memory_format=torch.channels_last) if precision.channels_last else model.to(device)
+    steps = math.ceil(task.train_size() / config.batch_size) if task_name == IMAGE_TASK else 1
+    run = _Run(model, config, steps, device, precision)
+    saved = load_state(out) if resume and out is not None else None
+    if saved is not None:
+        check_resumable(saved, config.schedule_fields(), out)
+        run.restore(saved)
+    with determinism(config.deterministic):
+        _epochs(run, task, device, precision, steps, out)
+        model.load_state_dict(run.best["model"])
+        final = {k: v for s in task.splits() for k, v in evaluate(model, task, s, device, precision, config.eval_batch_size).items()}
+    if out is not None:
+        save_weights(out, run.best["model"], {"best_epoch": str(run.best["epoch"]), "format_version": "1"})
+    seconds = sum(r["seconds"] for r in run.history)
+    test = final.get("test_accuracy")
+    return TrainResult(accuracy=test if test is not None else final["val_accuracy"], val_accuracy=final["val_accuracy"],
+                       test_accuracy=test, best_epoch=run.best["epoch"], epochs=run.epoch, stopped_early=run.epoch < config.epochs,
+                       params=sum(p.numel() for p in model.parameters()), seconds=seconds,
+                       samples_per_second=run.epoch * task.train_size() / seconds if seconds > 0 else 0.0,
+                       device=str(device), precision=precision.name, history=run.history)  # fmt: skip
+
+
+def _epochs(run: _Run, task: Task, device: torch.device, precision: Precision, steps: int, out: Path | None) -> None:
+    from tqdm.auto import tqdm
+
+    config = run.config
+    bar = tqdm(total=(config.epochs - run.epoch) * steps, desc="train", unit="step", disable=not config.progress, leave=False)
+    try:
+        while run.epoch < config.epochs and not run.out_of_patience():
+            record = _train_epoch(run, task, device, precision, out, bar)
+            run.epoch += 1
+            record.update(evaluate(run.model, task, "val", device, precision, config.eval_batch_size))
+            run.history.append({"epoch": run.epoch, **record})
+            run.keep_if_best(record["val_accuracy"])
+            if out is not None:
+                save_state(out, run.state())
+            bar.set_postfix(epoch=run.epoch, loss=f"{record['train_loss']:.3f}", val_acc=f"{record['val_accuracy']:.3f}")
+    finally:
+        bar.close()
+
+
+def _train_epoch(run: _Run, task: Task, device: torch.device, precision: Precision, out: Path | None, bar: Any) -> dict[str, float]:
+    config, model = run.config, run.model
+    seed = epoch_seed(config.seed, run.epoch)
+    torch.manual_seed(seed)
+    model.train()
+    loss_sum, correct, count = torch.zeros((), device=device), torch.zeros((), device=device), 0
+    start = time.perf_counter()
+    for step, (args, y, select) in enumerate(task.train_batches(config.batch_size, torch.Generator().manual_seed(seed))):
+        with autocast(device, precision):
+            logits = model(*args)[select].float()
+            loss = nn.functional.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
+        if not torch.isfinite(loss):
+            _diverged(run, float(loss.detach()), step, out)
+        run.optimizer.zero_grad(set_to_none=True)
+        run.scaler.scale(loss).backward()
+        if config.grad_clip is not None:
+            run.scaler.unscale_(run.optimizer)
+            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+        run.scheduler.step()
+        loss_sum += loss.detach() * len(y)
+        correct += (logits.detach().argmax(1) == y).sum()
+        count += len(y)
+        bar.update(1)
+    seconds = time.perf_counter() - start
+    return {"train_loss": float(loss_sum) / count, "train_accuracy": float(correct) / count, "lr": run.scheduler.get_last_lr()[0],
+            "seconds": seconds, "samples_per_second": count / seconds if seconds > 0 else 0.0}  # fmt: skip
+
+
+def _diverged(run: _Run, value: float, step: int, out: Path | None) -> None:
+    kept = f"the state after epoch {run.epoch} is kept in {out}" if out is not None and run.epoch else "nothing was saved"
+    raise TrainingError(f"the training loss became {value} in epoch {run.epoch + 1}, step {step + 1}; {kept}. "
+                        f"Lower lr (now {run.config.lr:g}) or set amp=off")  # fmt: skip
