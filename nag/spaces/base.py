@@ -38,6 +38,9 @@ class SearchSpace(ABC, Generic[A]):
     name: str = ""
     #: Levels :meth:`to_graph` supports.
     levels: tuple[str, ...] = ("cell",)
+    #: What :meth:`build`'s models learn: ``"image_classification"`` (built with
+    #: ``num_classes``, ``in_channels``) or ``"node_classification"`` (``in_dim``, ``num_classes``).
+    task: str = "image_classification"
 
     # ------------------------------------------------------------ what differs
     @abstractmethod

@@ -97,6 +97,7 @@ class NBGraphSpace(SearchSpace[NBGraphArch]):
     """
 
     levels = ("cell", "network")
+    task = "node_classification"
 
     def __init__(self, variant: str = "full"):
         if variant not in _VARIANTS:

@@ -100,7 +100,15 @@ def _numeric_dtype(spec: str, align: bool = False, copy: bool = False) -> np.dty
     return dtype
 
 
+def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
+    # protocol-2 pickles written by Python 3 carry raw bytes as _codecs.encode(text, "latin1")
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise DatasetError(f"refusing _codecs.encode with encoding {encoding!r}")
+    return text.encode("latin1")
+
+
 _CIFAR_GLOBALS = {
+    ("_codecs", "encode"): _latin1_bytes,
     ("numpy.core.multiarray", "_reconstruct"): _checked_reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _checked_reconstruct,
     ("numpy", "ndarray"): np.ndarray,
