@@ -1,0 +1,72 @@
+"""``nag train-arch``: build one arch for a dataset, train it, save weights and results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from nag import spaces
+from nag.atomic_write import write_json
+from nag.cli.arch_arg import resolve_arch
+from nag.cli.table import format_table
+from nag.errors import ConfigError
+
+RESULTS_FILE = "results.json"
+
+
+def train_config(cfg: Any) -> Any:
+    """The :class:`~nag.train.TrainConfig` of a command's options (checked now, before any work)."""
+    from nag.train import TrainConfig
+
+    return TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
+                       weight_decay=cfg.weight_decay, patience=cfg.patience, device=cfg.device, amp=cfg.amp,
+                       seed=cfg.seed, progress=not cfg.quiet)  # fmt: skip
+
+
+def _check_out(cfg: DictConfig) -> Path | None:
+    if cfg.out is None:
+        if cfg.resume:
+            raise ConfigError("resume=true needs out=DIR, the folder of the interrupted run")
+        return None
+    out = Path(cfg.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"out={out} is a file; give a folder")
+    if (out / RESULTS_FILE).exists() and not cfg.resume:
+        raise ConfigError(f"{out} already holds a trained model; choose another out= or resume=true")
+    return out
+
+
+def cmd_train_arch(cfg: DictConfig) -> int:
+    from nag.counting import count_flops
+    from nag.train import build_for, example_input, load_dataset, train
+
+    space = spaces.get(cfg.space)
+    config = train_config(cfg)
+    arch = resolve_arch(space, cfg.arch, by=cfg.by)
+    out = _check_out(cfg)
+    build_kwargs = OmegaConf.to_container(cfg.model, resolve=True)
+    data = load_dataset(cfg.data, **OmegaConf.to_container(cfg.data_options, resolve=True))
+    model = build_for(space, arch, data, config.seed, **build_kwargs)
+    flops = count_flops(model, example_input(data))
+    if not cfg.quiet:
+        print(f"training {space.to_str(arch)} on {getattr(data, 'name', cfg.data)} for {config.epochs} epochs")
+    result = train(model, data, config, out_dir=out, resume=cfg.resume)
+    row = {"space": space.name, "arch": space.to_str(arch), "data": str(cfg.data), "accuracy": result.accuracy,
+           "val_accuracy": result.val_accuracy, "test_accuracy": result.test_accuracy, "params": result.params, "flops": flops,
+           "epochs": result.epochs, "best_epoch": result.best_epoch, "samples_per_second": result.samples_per_second,
+           "seconds": result.seconds, "device": result.device, "precision": result.precision,
+           "model": build_kwargs, "train": config.to_dict()}  # fmt: skip
+    split = "test" if result.test_accuracy is not None else "validation"
+    print(format_table(["field", "value"], [
+        [f"accuracy ({split})", f"{result.accuracy:.4f}"], ["params", result.params], ["FLOPs (MACs)", flops],
+        ["epochs", f"{result.epochs} (best {result.best_epoch})"], ["throughput", f"{result.samples_per_second:,.0f} samples/s"],
+        ["device", f"{result.device} {result.precision}"]]))  # fmt: skip
+    if out is not None:
+        write_json(out / RESULTS_FILE, row)
+        print(f"weights and {RESULTS_FILE} written to {out}")
+    return 0
+
+
+COMMANDS = {"train-arch": cmd_train_arch}
