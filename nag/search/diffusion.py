@@ -58,9 +58,9 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
     scores: list[float] = []
 
     def query(chosen: list[Any]) -> None:
-        for arch in chosen:
-            archs.append(arch)
-            scores.append(oracle.score(oracle(arch)))
+        values = oracle.query_many(chosen)  # one call: a parallel oracle evaluates the batch together
+        archs.extend(chosen)
+        scores.extend(map(oracle.score, values))
 
     query(_unseen(generator.sample(4 * initial, seed=seed()), oracle)[:initial])
     while len(archs) < len(generator.universe):

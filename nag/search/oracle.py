@@ -47,19 +47,31 @@ class Oracle:
 
     def __call__(self, arch: Any) -> float:
         """The value of ``arch``; raises :class:`BudgetExhausted` when none is left."""
-        arch = self.space.coerce(arch)
-        if arch in self._seen:
-            return self._seen[arch]
-        if self.remaining <= 0:
+        return self.query_many([arch])[0]
+
+    @property
+    def batch_size(self) -> int:
+        """How many archs the objective evaluates at once (its ``workers``; 1 if it does not say)."""
+        return max(1, int(getattr(self.fn, "workers", 1)))
+
+    def query_many(self, archs: Sequence[Any]) -> list[float]:
+        """The values of ``archs``, the unseen ones asked of the objective in one call (so a
+        parallel objective trains them together). Raises :class:`BudgetExhausted` after
+        recording those that fit in the budget, if not all did."""
+        archs = [self.space.coerce(a) for a in archs]
+        new = [a for a in dict.fromkeys(archs) if a not in self._seen][: max(self.remaining, 0)]
+        if new:
+            values = np.asarray(self.fn(new), dtype=np.float64).reshape(-1)
+            if values.shape != (len(new),):
+                raise ConfigError(f"the objective returned {values.size} values for {len(new)} archs")
+            for arch, value in zip(new, values):
+                self._seen[arch] = float(value)
+                self.trajectory.append(arch, float(value))
+                if self.on_query:
+                    self.on_query()
+        if any(a not in self._seen for a in archs):
             raise BudgetExhausted
-        values = np.asarray(self.fn([arch]), dtype=np.float64).reshape(-1)
-        if values.shape != (1,):
-            raise ConfigError(f"the objective returned {values.size} values for 1 arch")
-        self._seen[arch] = float(values[0])
-        self.trajectory.append(arch, float(values[0]))
-        if self.on_query:
-            self.on_query()
-        return float(values[0])
+        return [self._seen[a] for a in archs]
 
     def score(self, value: float) -> float:
         """``value`` oriented so that larger is better (NaN counts as the worst)."""

@@ -6,6 +6,7 @@ until it raises :class:`~nag.search.oracle.BudgetExhausted` (or the space runs o
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
@@ -25,9 +26,10 @@ def unseen_archs(oracle: Oracle, rng: np.random.Generator) -> Iterator[Any]:
 
 
 def random_search(oracle: Oracle, rng: np.random.Generator) -> None:
-    """Query archs drawn uniformly without replacement."""
-    for arch in unseen_archs(oracle, rng):
-        oracle(arch)
+    """Query archs drawn uniformly without replacement (``oracle.batch_size`` at a time)."""
+    fresh = unseen_archs(oracle, rng)
+    while batch := list(itertools.islice(fresh, oracle.batch_size)):
+        oracle.query_many(batch)
 
 
 def regularized_evolution(oracle: Oracle, rng: np.random.Generator, population: int = 20, sample_size: int = 5,
@@ -43,11 +45,8 @@ def regularized_evolution(oracle: Oracle, rng: np.random.Generator, population: 
     if population < 1 or not 1 <= sample_size <= population:
         raise ConfigError(f"need population >= 1 and 1 <= sample_size <= population, got {population}, {sample_size}")
     fresh = unseen_archs(oracle, rng)
-    alive: deque[tuple[Any, float]] = deque()
-    for arch in fresh:
-        alive.append((arch, oracle.score(oracle(arch))))
-        if len(alive) == population:
-            break
+    first = list(itertools.islice(fresh, population))  # evaluated together (in parallel where the oracle can)
+    alive: deque[tuple[Any, float]] = deque(zip(first, map(oracle.score, oracle.query_many(first))))
     while True:
         picks = rng.choice(len(alive), size=min(sample_size, len(alive)), replace=False)
         parent = max((alive[i] for i in picks), key=lambda item: item[1])[0]
@@ -64,7 +63,8 @@ def local_search(oracle: Oracle, rng: np.random.Generator) -> None:
         current, score = start, oracle.score(oracle(start))
         while True:
             neighbours = oracle.space.neighbours(current)
-            scored = [(oracle.score(oracle(neighbours[i])), neighbours[i]) for i in rng.permutation(len(neighbours))]
+            order = [neighbours[i] for i in rng.permutation(len(neighbours))]
+            scored = list(zip(map(oracle.score, oracle.query_many(order)), order))
             best_score, best = max(scored, key=lambda item: item[0], default=(-np.inf, None))
             if best_score <= score:
                 break

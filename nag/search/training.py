@@ -1,0 +1,152 @@
+"""``TrainingOracle``: a search objective that really trains each candidate.
+
+Every answer is one row of a results table (CSV, readable by ``nag.bench.from_table``),
+rewritten atomically after each batch. An arch already in the table is answered from
+it without training, so rerunning an interrupted search with the same table and seed
+replays the finished part in seconds and trains only what is missing; the table can
+later serve as a benchmark of its own. Candidates of one batch train in parallel on
+an executor (``"serial"``, ``"process"`` or ``"ray"``).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nag.atomic_write import write_atomic
+from nag.errors import ConfigError, DatasetError
+from nag.spaces.base import SearchSpace
+from nag.train import TrainConfig
+
+#: columns of the results table, after ``arch``
+COLUMNS = ("val_accuracy", "accuracy", "test_accuracy", "params", "epochs", "best_epoch", "seconds", "samples_per_second")
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """One candidate to train: everything a worker process needs, picklable."""
+
+    space: str
+    arch: str
+    data: str
+    config: dict[str, Any]
+    data_options: dict[str, Any] = field(default_factory=dict)
+    build: dict[str, Any] = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=4)
+def _dataset(name: str, options: str) -> Any:
+    from nag.train import load_dataset
+
+    return load_dataset(name, **json.loads(options))
+
+
+def run_train_job(job: TrainJob) -> dict[str, Any]:
+    """Train ``job.arch`` and return its table row (runs in a worker; data is loaded once per worker)."""
+    from nag import spaces
+    from nag.train import train_arch
+
+    space = spaces.get(job.space)
+    data = _dataset(job.data, json.dumps(job.data_options, sort_keys=True))
+    result = train_arch(space, job.arch, data, TrainConfig(**job.config), **job.build)
+    return {"arch": job.arch, **{k: getattr(result, k) for k in COLUMNS}}
+
+
+class TrainingOracle:
+    """``archs -> validation accuracies`` by training each arch; a callable for ``nag.search.run``.
+
+    Args:
+        space: the search space (or its name).
+        data: a dataset name (``"digits"``, ``"karate"``) or a CIFAR-10 / ImageFolder path.
+        config: how each candidate trains (its ``seed`` seeds every candidate alike).
+        table: CSV file of results; read first (reuse / resume), rewritten after each batch.
+        executor: ``"serial"``, ``"process"``, ``"ray"`` or an :class:`~nag.executors.Executor`.
+        executor_options: options of a named executor (``workers``, ``address``, ``num_gpus``...).
+        metric: the column returned to the search: ``"val_accuracy"`` (default; the test
+            split stays unseen by the search) or any other of :data:`COLUMNS`.
+        data_options: options of the dataset loader (e.g. ``resolution`` of an ImageFolder).
+        build: options of ``space.build`` (e.g. ``C=8, N=1`` for a cheaper nb201 network).
+    """
+
+    def __init__(self, space: SearchSpace | str, data: str = "digits", config: TrainConfig | None = None,
+                 table: str | Path | None = None, executor: Any = "process", executor_options: dict[str, Any] | None = None,
+                 metric: str = "val_accuracy", data_options: dict[str, Any] | None = None,
+                 build: dict[str, Any] | None = None):  # fmt: skip
+        from nag import spaces
+        from nag.executors import make_executor
+
+        self.space = spaces.get(space) if isinstance(space, str) else space
+        if metric not in COLUMNS:
+            raise ConfigError(f"metric must be one of {', '.join(COLUMNS)}, got {metric!r}")
+        self.metric, self.data, self.table = metric, str(data), Path(table) if table is not None else None
+        self.config = config or TrainConfig(epochs=2, progress=False)
+        self.data_options, self.build = dict(data_options or {}), dict(build or {})
+        self._check_data()
+        self.rows: dict[Any, dict[str, Any]] = self._read_table() if self.table is not None else {}
+        self.executor = make_executor(executor, **(executor_options or {})) if isinstance(executor, str) else executor
+
+    @property
+    def workers(self) -> int:
+        """How many candidates train at once (a search's batch size hint)."""
+        return self.executor.workers
+
+    def _check_data(self) -> None:
+        """Load the data and build one arch now, so a bad dataset fails before any training."""
+        from nag.train import build_for
+
+        data = _dataset(self.data, json.dumps(self.data_options, sort_keys=True))
+        build_for(self.space, self.space.sample(1, seed=0)[0], data, **self.build)
+
+    def __call__(self, archs: Sequence[Any]) -> np.ndarray:
+        archs = [self.space.coerce(a) for a in archs]
+        todo = [a for a in dict.fromkeys(archs) if a not in self.rows]
+        if todo:
+            jobs = [TrainJob(self.space.name, self.space.to_str(a), self.data, self.config.to_dict(), self.data_options, self.build)
+                    for a in todo]  # fmt: skip
+            for arch, row in zip(todo, self.executor.map(run_train_job, jobs)):
+                self.rows[arch] = row
+            if self.table is not None:
+                self._write_table()
+        return np.asarray([_number(self.rows[a][self.metric]) for a in archs], dtype=np.float64)
+
+    def close(self) -> None:
+        self.executor.close()
+
+    def __enter__(self) -> TrainingOracle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -------------------------------------------------------------------- table
+    def _read_table(self) -> dict[Any, dict[str, Any]]:
+        if not self.table.is_file():
+            return {}
+        rows: dict[Any, dict[str, Any]] = {}
+        with self.table.open(newline="") as f:
+            for number, row in enumerate(csv.DictReader(f), start=2):
+                if "arch" not in row or any(c not in row for c in COLUMNS):
+                    raise DatasetError(f"{self.table} line {number}: need columns arch, {', '.join(COLUMNS)}")
+                rows[self.space.coerce(row["arch"])] = {"arch": row["arch"], **{c: _number(row[c]) for c in COLUMNS}}
+        return rows
+
+    def _write_table(self) -> None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=("arch",) + COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows.values():
+            writer.writerow({k: ("" if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in row.items()})
+        write_atomic(self.table, lambda tmp: tmp.write_text(buffer.getvalue()))
+
+
+def _number(value: Any) -> float:
+    return float("nan") if value is None or value == "" else float(value)
