@@ -43,6 +43,11 @@ class CheckpointError(NagError):
     """A checkpoint is missing, corrupted or does not match what loads it."""
 
 
+class ExportError(NagError):
+    """A model cannot be exported (missing package, exporter failure) or its export
+    does not reproduce the PyTorch outputs."""
+
+
 class DatasetError(NagError):
     """A dataset is missing, malformed or does not fit the model it is given to."""
 

@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from nag import bench as benchmarks
 from nag import search, spaces
 from nag.atomic_write import write_json
+from nag.cli.artifact_commands import COMMANDS as ARTIFACT_COMMANDS
 from nag.cli.generator_commands import COMMANDS as GENERATOR_COMMANDS
 from nag.cli.generator_commands import one_thread
 from nag.cli.predictor_commands import COMMANDS as PREDICTOR_COMMANDS
@@ -87,6 +88,7 @@ def cmd_search(cfg: DictConfig) -> int:
     return 0
 
 
-COMMANDS = {"spaces": cmd_spaces, "bench": cmd_bench, "search": cmd_search, **GENERATOR_COMMANDS, **PREDICTOR_COMMANDS}
+COMMANDS = {"spaces": cmd_spaces, "bench": cmd_bench, "search": cmd_search, **GENERATOR_COMMANDS, **PREDICTOR_COMMANDS,
+            **ARTIFACT_COMMANDS}
 #: Bare words a command accepts in order, e.g. ``nag bench nbgraph-cora``.
 POSITIONAL = {"bench": ("name",), "search": ("strategy",), "sample": ("space",)}

@@ -110,8 +110,43 @@ class PredictConfig:
     quiet: bool = False
 
 
+@dataclass
+class ExportConfig:
+    """``nag export``: build an arch's network (fresh weights) and write it as ONNX,
+    TorchScript or a torch.export program."""
+
+    space: str = "nb201"
+    arch: Optional[str] = None  # an arch string, or best-of:FILE.jsonl
+    by: Optional[str] = None  # best-of: the column to rank by (default: the first predicted_*, else accuracy)
+    format: str = "onnx"  # onnx | torchscript | torch.export
+    out: Optional[str] = None  # .onnx, .pt (torchscript), .pt2 (torch.export)
+    num_classes: int = 10
+    resolution: int = 32  # nb201: image height and width
+    C: int = 16  # nb201: channels of the first stage
+    N: int = 5  # nb201: cells per stage
+    in_channels: int = 3  # nb201: image channels
+    in_dim: int = 16  # nbgraph: node feature width
+    hidden: int = 64  # nbgraph: width of every computing node
+    dynamic: bool = True  # variable batch (nb201) or node and edge counts (nbgraph)
+    check: bool = True  # onnx: compare onnxruntime's outputs with PyTorch's
+    seed: int = 0
+
+
+@dataclass
+class DrawConfig:
+    """``nag draw``: a PNG or SVG picture of an arch's computation graph."""
+
+    space: str = "nb201"
+    arch: Optional[str] = None  # an arch string, or best-of:FILE.jsonl
+    by: Optional[str] = None  # best-of: the column to rank by
+    out: Optional[str] = None  # .png or .svg
+    level: str = "cell"  # cell | network
+    title: Optional[str] = None  # default: space, level and arch string
+
+
 SCHEMAS = {"spaces": SpacesConfig, "bench": BenchConfig, "search": SearchConfig, "sample": SampleConfig,
-           "demo": DemoConfig, "pretrain": PretrainCommandConfig, "fit": FitConfig, "predict": PredictConfig}  # fmt: skip
+           "demo": DemoConfig, "pretrain": PretrainCommandConfig, "fit": FitConfig, "predict": PredictConfig,
+           "export": ExportConfig, "draw": DrawConfig}  # fmt: skip
 
 
 def register_schemas() -> None:

@@ -22,6 +22,10 @@ commands:
   pretrain [epochs=6 out=DIR]   contrastive pretraining of the graph encoder
   fit bench=nb201-cifar10 metric=accuracy n_labels=100 [encoder=pretrained|scratch out=DIR]
   predict ckpt=DIR|NAME archs=FILE [out=FILE.jsonl|.csv]
+  export space=nb201 arch="|...|"|best-of:FILE.jsonl out=FILE [format=onnx|torchscript|torch.export
+          num_classes=10 resolution=32 C=16 N=5 in_channels=3 in_dim=16 hidden=64 dynamic=true check=true]
+                              the arch's network (fresh weights) as a file; onnx is checked in onnxruntime
+  draw space=nb201 arch=... out=FILE.png|.svg [level=cell|network]   a picture of the arch's graph
 
 Options are Hydra overrides checked against typed configs (nag/configs, also ./configs)."""
 
