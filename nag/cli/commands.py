@@ -16,6 +16,9 @@ from nag.cli.generator_commands import COMMANDS as GENERATOR_COMMANDS
 from nag.cli.generator_commands import one_thread
 from nag.cli.predictor_commands import COMMANDS as PREDICTOR_COMMANDS
 from nag.cli.table import format_table
+from nag.cli.train_commands import COMMANDS as TRAIN_COMMANDS
+from nag.cli.train_commands import training_search
+from nag.errors import ConfigError
 
 
 def cmd_spaces(cfg: DictConfig) -> int:
@@ -71,6 +74,10 @@ _RESULT_HEADERS = ["strategy", "queries", "best", "rank", "queries->top1%", "bes
 
 
 def cmd_search(cfg: DictConfig) -> int:
+    if cfg.oracle not in ("bench", "train"):
+        raise ConfigError(f"oracle must be bench (look values up) or train (train every candidate), got {cfg.oracle!r}")
+    if cfg.oracle == "train":
+        return training_search(cfg)
     bench = benchmarks.load(cfg.bench)
     metric = cfg.metric or bench.default_metric
     options = OmegaConf.to_container(cfg.options, resolve=True)
@@ -89,6 +96,6 @@ def cmd_search(cfg: DictConfig) -> int:
 
 
 COMMANDS = {"spaces": cmd_spaces, "bench": cmd_bench, "search": cmd_search, **GENERATOR_COMMANDS, **PREDICTOR_COMMANDS,
-            **ARTIFACT_COMMANDS}
+            **TRAIN_COMMANDS, **ARTIFACT_COMMANDS}
 #: Bare words a command accepts in order, e.g. ``nag bench nbgraph-cora``.
 POSITIONAL = {"bench": ("name",), "search": ("strategy",), "sample": ("space",)}

@@ -41,6 +41,17 @@ class SearchConfig:
     out: Optional[str] = None
     quiet: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    # oracle=train: really train each candidate instead of looking it up in bench
+    oracle: str = "bench"  # bench | train
+    space: str = "nb201"  # oracle=train: the space searched
+    data: str = "digits"  # oracle=train: digits | karate | a CIFAR-10 python folder | an ImageFolder
+    epochs: int = 2  # oracle=train: epochs per candidate
+    train: dict[str, Any] = field(default_factory=dict)  # oracle=train: more TrainConfig fields, e.g. train.lr=0.1
+    model: dict[str, Any] = field(default_factory=dict)  # oracle=train: space.build options, e.g. model.C=8
+    table: Optional[str] = None  # oracle=train: results CSV, reused to resume (a from_table benchmark)
+    executor: str = "process"  # oracle=train: serial | process | ray
+    workers: Optional[int] = None  # executor=process: parallel trainings (default min(cores, 4))
+    address: Optional[str] = None  # executor=ray: the cluster (default: a local Ray instance)
 
 
 @dataclass
@@ -144,9 +155,33 @@ class DrawConfig:
     title: Optional[str] = None  # default: space, level and arch string
 
 
+@dataclass
+class TrainArchConfig:
+    """``nag train-arch``: build one arch for a dataset and train it."""
+
+    space: str = "nb201"
+    arch: Optional[str] = None  # an arch string, or best-of:FILE.jsonl
+    by: Optional[str] = None  # the best-of column (default: the first predicted_* column)
+    data: str = "digits"  # digits | karate | a CIFAR-10 python folder | an ImageFolder
+    data_options: dict[str, Any] = field(default_factory=dict)  # e.g. data_options.resolution=32 for an ImageFolder
+    model: dict[str, Any] = field(default_factory=dict)  # space.build options, e.g. model.C=8 model.N=2
+    epochs: int = 5
+    batch_size: int = 64
+    lr: float = 0.05
+    optimizer: str = "sgd"
+    weight_decay: float = 5e-4
+    patience: Optional[int] = None
+    device: str = "auto"
+    amp: str = "auto"
+    seed: int = 0
+    out: Optional[str] = None
+    resume: bool = False
+    quiet: bool = False
+
+
 SCHEMAS = {"spaces": SpacesConfig, "bench": BenchConfig, "search": SearchConfig, "sample": SampleConfig,
            "demo": DemoConfig, "pretrain": PretrainCommandConfig, "fit": FitConfig, "predict": PredictConfig,
-           "export": ExportConfig, "draw": DrawConfig}  # fmt: skip
+           "export": ExportConfig, "draw": DrawConfig, "train-arch": TrainArchConfig}  # fmt: skip
 
 
 def register_schemas() -> None:

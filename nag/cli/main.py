@@ -15,6 +15,8 @@ commands:
   spaces                      list the search spaces
   bench NAME                  size, metrics, best arch and quantiles of a benchmark
   search strategy=re bench=nb201-cifar10 budget=200 [metric=... seed=... out=FILE.json options.population=...]
+  search strategy=re oracle=train space=nb201 data=digits epochs=2 budget=20 [table=FILE.csv
+          executor=process|serial|ray workers=N address=... model.C=8 train.lr=...]   train every candidate
   sample [space=nb201 n=16 seed=0 guidance=none|predictor|bench metric=accuracy maximize=true scale=...
           predictor=NAME|DIR bench=NAME generator=DIR constraints.params="<=1e6" out=FILE.jsonl]
                               archs from the space's diffusion generator, guided and constrained
@@ -26,6 +28,8 @@ commands:
           num_classes=10 resolution=32 C=16 N=5 in_channels=3 in_dim=16 hidden=64 dynamic=true check=true]
                               the arch's network (fresh weights) as a file; onnx is checked in onnxruntime
   draw space=nb201 arch=... out=FILE.png|.svg [level=cell|network]   a picture of the arch's graph
+  train-arch space=nb201 arch="|...|"|best-of:FILE.jsonl data=digits|karate|DIR [epochs=5 out=DIR resume=true
+          model.C=16 model.N=5 lr=0.05 amp=auto device=auto]  train one arch, save weights + results.json
 
 Options are Hydra overrides checked against typed configs (nag/configs, also ./configs)."""
 

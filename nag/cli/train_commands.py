@@ -69,4 +69,49 @@ def cmd_train_arch(cfg: DictConfig) -> int:
     return 0
 
 
+def _executor(cfg: DictConfig) -> tuple[str, dict[str, Any]]:
+    import os
+
+    if cfg.executor == "process":
+        workers = cfg.workers or min(os.cpu_count() or 1, 4)
+        return "process", {"workers": workers, "threads_per_worker": max(1, (os.cpu_count() or 1) // workers)}
+    if cfg.workers is not None and cfg.executor != "serial":
+        raise ConfigError(f"workers= applies to executor=process; executor={cfg.executor} sizes itself")
+    return cfg.executor, ({"address": cfg.address} if cfg.executor == "ray" else {})
+
+
+def training_search(cfg: DictConfig) -> int:
+    """``nag search oracle=train ...``: a search whose oracle trains every candidate."""
+    import time
+
+    from nag import search
+    from nag.search.training import TrainingOracle
+    from nag.train import TrainConfig
+
+    if cfg.address is not None and cfg.executor != "ray":
+        raise ConfigError("address= is the Ray cluster's; add executor=ray")
+    space = spaces.get(cfg.space)
+    config = TrainConfig(**{"epochs": cfg.epochs, "progress": False, **OmegaConf.to_container(cfg.train, resolve=True)})
+    name, executor_options = _executor(cfg)
+    metric = cfg.metric or "val_accuracy"
+    options = OmegaConf.to_container(cfg.options, resolve=True)
+    start = time.perf_counter()
+    with TrainingOracle(space, cfg.data, config, table=cfg.table, executor=name, executor_options=executor_options,
+                        metric=metric, build=OmegaConf.to_container(cfg.model, resolve=True)) as oracle:  # fmt: skip
+        trajectory = search.run(cfg.strategy, oracle, space=space, budget=cfg.budget, seed=cfg.seed, maximize=cfg.maximize,
+                                progress=not cfg.quiet, **options)  # fmt: skip
+    seconds = time.perf_counter() - start
+    arch, value = trajectory.best
+    print(f"{cfg.strategy} on {space.name} trained on {cfg.data} ({config.epochs} epochs each, {name} executor, "
+          f"{oracle.workers} at once), budget {cfg.budget}, seed {cfg.seed}: {seconds:.1f} s")  # fmt: skip
+    print(format_table(["strategy", "queries", f"best {metric}", "best arch"],
+                       [[cfg.strategy, len(trajectory), f"{value:.4f}", space.to_str(arch)]]))  # fmt: skip
+    if cfg.table:
+        print(f"every result is in {cfg.table} (nag.bench.from_table reads it; rerun to resume)")
+    if cfg.out:
+        write_json(cfg.out, {"config": OmegaConf.to_container(cfg, resolve=True), "metric": metric, "seconds": seconds,
+                             **trajectory.to_dict(space.to_str)})  # fmt: skip
+    return 0
+
+
 COMMANDS = {"train-arch": cmd_train_arch}
