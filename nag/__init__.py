@@ -52,7 +52,7 @@ def __getattr__(name: str):
         from nag.predictors import Predictor
 
         return Predictor
-    if name in ("spaces", "bench", "search", "graph", "guidance", "diffusion"):
+    if name in ("spaces", "bench", "search", "graph", "guidance", "diffusion", "train", "executors", "export", "draw", "plots"):
         import importlib
 
         return importlib.import_module(f"nag.{name}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +43,8 @@ def epoch_seed(seed: int, epoch: int) -> int:
 @contextmanager
 def determinism(enabled: bool) -> Iterator[None]:
     """Deterministic kernels (warn where none exists) while training; restored after."""
+    if enabled:  # cuBLAS reads it when its first handle is made; harmless on CPU
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
     benchmark = torch.backends.cudnn.benchmark
     torch.use_deterministic_algorithms(enabled, warn_only=True)
