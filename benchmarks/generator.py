@@ -6,7 +6,7 @@ Usage::
 
     python benchmarks/generator.py [--seeds 3] [--search-seeds 5] [--budget 200]
         [--search-benchmarks nb201-cifar10,nbgraph-cora,...] [--skip-fit] [--threads 2]
-        [--out results/generator.json] [--quick]
+        [--out results/generator.json] [--quick] [--plot-dir results] [--plot-only]
 
 * fit: a generator fit on a random 50% of each space (the time is the CPU fit time); 1,000
   unguided samples give validity (masked and raw), uniqueness, novelty against that 50%
@@ -20,20 +20,29 @@ Usage::
   archs and to the "ceiling": the 100 archs that predictor ranks highest in the whole space.
 * search: ``nag.search.run`` with random, re and diffusion; queries to the optimum and to the
   top 0.1% / 1% (``>budget`` where censored), as in ``benchmarks/baselines.py``.
+
+Plots (``--plot-only`` redraws them from the JSON at ``--out``): ``<plot-dir>/nb201_pareto.png``,
+accuracy against params of every nb201-cifar10 arch with the Pareto front and the guided
+samples of all seeds; ``<plot-dir>/generator_search_<benchmark>.png``, best-so-far curves of
+the closed-loop search per strategy. A run other than the default protocol tags the names
+(``_quick``, ``_1seeds``, ``_3seeds_b100``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from baselines import Job, header_line, markdown_table, reference, run_job, summarize
+from baselines import Job, header_line, markdown_table, plot_search, reference, run_job, summarize
 from nag.atomic_write import write_json
+from nag.plots import plot_pareto
 
 SPACES = ("nb201", "nbgraph")
 SEARCH_BENCHMARKS = ("nb201-cifar10", "nbgraph-cora", "nbgraph-citeseer", "nbgraph-computers")
@@ -108,11 +117,41 @@ def guided_figures(seed: int, labels: int = 100, n: int = 100) -> dict[str, Any]
     return {"seed": seed, "scale": guide.chosen_scale,
             "guided": metrics.quality(guided, b, "accuracy"), "unique": metrics.uniqueness(guided),
             "random": metrics.quality(b.space.sample(n, seed=seed), b, "accuracy"),
-            "ceiling": metrics.quality(ceiling, b, "accuracy")}  # fmt: skip
+            "ceiling": metrics.quality(ceiling, b, "accuracy"),
+            "guided_archs": [b.space.to_str(a) for a in guided]}  # fmt: skip
 
 
 def median_quality(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
     return {k: float(np.median([r[key][k] for r in runs])) for k in runs[0][key]}
+
+
+def plot_results(out: dict[str, Any], plot_dir: Path) -> list[Path]:
+    """The figures of a results file written by :func:`main` (parts it lacks are skipped)."""
+    from nag import bench
+
+    a = out["args"]
+    written = []
+    runs = [r for r in out.get("guided", {}).get("runs", []) if "guided_archs" in r]
+    if runs:
+        tag = "_quick" if a["quick"] else ("" if a["seeds"] == 3 else f"_{a['seeds']}seeds")
+        b = bench.load("nb201-cifar10")
+        _, acc = b.table("accuracy")
+        _, params = b.table("params")
+        guided = [b.space.from_str(s) for r in runs for s in r["guided_archs"]]
+        path = plot_dir / f"nb201_pareto{tag}.png"
+        plot_pareto(params / 1e6, acc, path, ylim=(80, 94.6), xlabel="parameters (millions)",
+                    ylabel="CIFAR-10 test accuracy (%)", all_label="nb201 archs",
+                    front_label="Pareto front (fewest params for the accuracy)",
+                    highlight={f"generator samples guided by a 100-label predictor, {len(runs)} seeds":
+                               (b.query_many(guided, "params") / 1e6, b.query_many(guided, "accuracy"))},
+                    title="nb201-cifar10: accuracy vs params; guided generator samples")  # fmt: skip
+        written.append(path)
+    if out.get("search"):
+        tag = "_quick" if a["quick"] else ("" if (a["search_seeds"], a["budget"]) == (5, 200) else f"_{a['search_seeds']}seeds_b{a['budget']}")
+        refs = {name: reference(name) for name in out["search"]}
+        written += plot_search(out["search"], refs, lambda name: plot_dir / f"generator_search_{name}{tag}.png",
+                               f", budget {a['budget']}")  # fmt: skip
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,11 +164,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the networks are tiny; 1 is fastest on a busy machine)")
     parser.add_argument("--out", default="results/generator.json")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 1 search seed, budget 30, nb201 only, no fit")
+    parser.add_argument("--plot-dir", type=Path, default=Path("results"), help="folder of the figures (default results)")
+    parser.add_argument("--plot-only", action="store_true", help="redraw the figures from the JSON at --out; run nothing")
     args = parser.parse_args(argv)
+    if args.plot_only:
+        if not Path(args.out).exists():
+            raise SystemExit(f"--plot-only reads {args.out}, which does not exist; run the benchmark first or pass --out")
+        for path in plot_results(json.loads(Path(args.out).read_text()), args.plot_dir):
+            print(f"wrote {path}")
+        return 0
     if args.quick:
         args.seeds, args.search_seeds, args.budget, args.search_benchmarks, args.skip_fit = 1, 1, 30, "nb201-cifar10", True
     torch.set_num_threads(args.threads)
-    out: dict[str, Any] = {"args": vars(args)}
+    out: dict[str, Any] = {"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
 
     if not args.skip_fit:
         out["fit"] = [fit_figures(s) for s in SPACES]
@@ -170,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         write_json(args.out, out)
     if summaries:
         print("\n" + markdown_table(summaries))
+    for path in plot_results(out, args.plot_dir):
+        print(f"wrote {path}")
     return 0
 
 
