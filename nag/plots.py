@@ -154,7 +154,7 @@ def _figure(figsize: tuple[float, float]):
     try:
         from matplotlib.figure import Figure
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("nag.plots draws with matplotlib: pip install 'nag[plots]' (or matplotlib)") from e
+        raise ConfigError("nag.plots draws with matplotlib: pip install 'nag[plots]' (or matplotlib)") from e
     return Figure(figsize=figsize, layout="constrained")
 
 
