@@ -56,13 +56,43 @@ def test_train_arch_takes_the_best_of_a_samples_file(capsys, tmp_path):
     assert json.loads((tmp_path / "run" / "results.json").read_text())["arch"] == BEST
 
 
-def test_train_arch_resume_continues_to_more_epochs_only_with_the_same_settings(capsys, tmp_path):
+def test_train_arch_refuses_to_overwrite_or_resume_another_run(capsys, tmp_path):
     out = tmp_path / "run"
     assert run(capsys, "train-arch", f"arch={BEST}", "epochs=1", f"out={out}", *SMALL)[0] == 0
     code, _, err = run(capsys, "train-arch", f"arch={BEST}", "epochs=1", f"out={out}", *SMALL)
     assert code == 2 and "already holds a trained model" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(capsys, "train-arch", f"arch={BEST}", "epochs=1", "lr=0.2", f"out={out}", "resume=true", *SMALL)
     assert code == 2 and "lr: 0.05 -> 0.2" in err
+    other = BEST.replace("skip_connect~0", "avg_pool_3x3~0")  # same parameters, another arch
+    code, _, err = run(capsys, "train-arch", f"arch={other}", "epochs=1", f"out={out}", "resume=true", *SMALL)
+    assert code == 2 and "cannot resume" in err and "avg_pool_3x3" in err
+    code, _, err = run(capsys, "train-arch", f"arch={BEST}", "epochs=1", f"out={out}", "resume=true", "model.C=4", "model.N=2", "quiet=true")
+    assert code == 2 and "'N': 1" in err and "'N': 2" in err
+    (tmp_path / "file").write_text("x")
+    code, _, err = run(capsys, "train-arch", f"arch={BEST}", "epochs=1", f"out={tmp_path / 'file' / 'sub'}", *SMALL)
+    assert code == 2 and "cannot write out=" in err
+
+
+def test_train_arch_resumes_an_interrupted_run_to_the_same_result(capsys, tmp_path, monkeypatch):
+    from nag.train import trainer
+
+    argv = ["train-arch", f"arch={BEST}", "epochs=3", *SMALL]
+    assert run(capsys, *argv, f"out={tmp_path / 'whole'}")[0] == 0
+    real = trainer._train_epoch
+
+    def dies_in_epoch_3(run_, *args):
+        if run_.epoch == 2:
+            raise KeyboardInterrupt
+        return real(run_, *args)
+
+    monkeypatch.setattr(trainer, "_train_epoch", dies_in_epoch_3)
+    code, _, err = run(capsys, *argv, f"out={tmp_path / 'cut'}")
+    assert code == 130 and "interrupted" in err and not (tmp_path / "cut" / "results.json").exists()
+    monkeypatch.setattr(trainer, "_train_epoch", real)
+    assert run(capsys, *argv, f"out={tmp_path / 'cut'}", "resume=true")[0] == 0
+    whole, cut = (json.loads((tmp_path / d / "results.json").read_text()) for d in ("whole", "cut"))
+    for key in ("accuracy", "val_accuracy", "test_accuracy", "best_epoch", "epochs", "params", "flops"):
+        assert whole[key] == cut[key], key
 
 
 @pytest.mark.parametrize("args, message", [

@@ -74,7 +74,8 @@ def test_the_search_sees_validation_accuracy_not_test(tmp_path):
     objective = oracle(tmp_path / "runs.csv")
     values = objective(["|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"])
     row = next(iter(objective.rows.values()))
-    assert values[0] == row["val_accuracy"] and row["test_accuracy"] is not None
+    assert row["val_accuracy"] != row["test_accuracy"]  # else the check below could not tell them apart
+    assert values[0] == row["val_accuracy"]
 
 
 def test_bad_data_or_metric_fails_before_any_training():
@@ -86,9 +87,37 @@ def test_bad_data_or_metric_fails_before_any_training():
 
 def test_a_damaged_table_is_named(tmp_path):
     table = tmp_path / "runs.csv"
+    oracle(table)  # writes the settings beside the (still absent) table
     table.write_text("arch,accuracy\n|x|,1\n")
     with pytest.raises(DatasetError, match="runs.csv line 2: need columns"):
         oracle(table)
+
+
+def test_a_table_made_with_other_settings_is_never_mixed_in(tmp_path):
+    table = tmp_path / "runs.csv"
+    search.run("random", oracle(table), space="nb201", budget=1, seed=0)
+    before = table.read_text()
+    longer = TrainConfig(epochs=3, progress=False)
+    with pytest.raises(ConfigError, match=r"other settings \(train: .*'epochs': 1.*'epochs': 3"):
+        TrainingOracle("nb201", "digits", longer, table=table, executor=CountingExecutor(), build=TINY)
+    with pytest.raises(ConfigError, match=r"other settings \(build"):
+        TrainingOracle("nb201", "digits", CONFIG, table=table, executor=CountingExecutor(), build={"C": 4, "N": 1})
+    table.with_name("runs.csv.meta.json").unlink()
+    with pytest.raises(ConfigError, match="no runs.csv.meta.json"):
+        oracle(table)
+    assert table.read_text() == before
+    with pytest.raises(ConfigError, match="is a folder"):
+        oracle(tmp_path)
+
+
+def test_a_diverging_candidate_is_the_worst_not_a_failed_search(tmp_path):
+    table = tmp_path / "runs.csv"
+    wild = TrainConfig(epochs=1, lr=1e12, grad_clip=None, progress=False)
+    objective = TrainingOracle("nb201", "digits", wild, table=table, executor=CountingExecutor(), build=TINY)
+    trajectory = search.run("random", objective, space="nb201", budget=3, seed=0)
+    assert len(trajectory) == 3
+    assert any(np.isnan(v) for v in trajectory.values)  # recorded as NaN, which the search ranks last
+    assert len(from_table(table, "nb201")) == 3
 
 
 @pytest.mark.slow

@@ -117,6 +117,14 @@ def test_a_finished_run_is_never_overwritten_and_resume_checks_settings(digits, 
         train(small_net(digits), digits, TrainConfig(epochs=1, progress=False), resume=True)
 
 
+def test_resuming_with_another_model_is_a_checkpoint_error(digits, tmp_path):
+    train(small_net(digits), digits, TrainConfig(epochs=1, progress=False), out_dir=tmp_path)
+    torch.manual_seed(0)
+    wider = spaces.get("nb201").build(BEST, C=8, N=1, **digits.model_kwargs())
+    with pytest.raises(CheckpointError, match="trained another model"):
+        train(wider, digits, TrainConfig(epochs=1, progress=False), out_dir=tmp_path, resume=True)
+
+
 def test_a_damaged_state_file_is_a_checkpoint_error(digits, tmp_path):
     (tmp_path / STATE_FILE).write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="state.pt"):

@@ -71,6 +71,20 @@ def test_a_cifar_batch_cannot_run_code(tmp_path, monkeypatch):
     assert not (tmp_path / "pwned").exists()
 
 
+def test_a_cifar_batch_of_objects_is_refused(tmp_path):
+    (tmp_path / "data_batch_1").write_bytes(pickle.dumps({b"data": np.array([[None] * 3072], dtype=object), b"labels": [0]}))
+    with pytest.raises(DatasetError, match="dtype"):
+        load_dataset(tmp_path)
+
+
+def test_too_few_images_for_a_split_is_a_dataset_error(tmp_path):
+    for i in range(2):
+        write_png(tmp_path / "a" / f"{i}.png", (255, 0, 0))
+        write_png(tmp_path / "b" / f"{i}.png", (0, 0, 255))
+    with pytest.raises(DatasetError, match="the val split is empty"):
+        load_dataset(tmp_path)
+
+
 def test_a_malformed_cifar_batch_is_named(tmp_path):
     (tmp_path / "data_batch_1").write_bytes(pickle.dumps({b"data": np.zeros((3, 10), np.uint8), b"labels": [0, 1, 2]}))
     with pytest.raises(DatasetError, match=r"data_batch_1: data must be \[N, 3072\]"):

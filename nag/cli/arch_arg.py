@@ -2,7 +2,8 @@
 
 ``arch`` is an arch string of the space, or ``best-of:FILE.jsonl``: the best row of a
 file written by ``nag sample out=...`` (or any JSON lines with an ``arch`` column),
-ranked by a column (default: the first ``predicted_*`` column, else ``accuracy``).
+ranked by a column (default: the first ``predicted_*`` column, else ``val_accuracy``, else
+``accuracy``).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 
 def _default_column(row: dict[str, Any]) -> str:
     predicted = [k for k in row if k.startswith("predicted_") and not k.endswith("_std")]
-    return predicted[0] if predicted else "accuracy"
+    # a training table's "accuracy" is measured on test data: rank by validation where there is one
+    return predicted[0] if predicted else "val_accuracy" if "val_accuracy" in row else "accuracy"
 
 
 def _is_number(value: Any) -> bool:

@@ -35,12 +35,17 @@ def _check_out(cfg: DictConfig) -> Path | None:
         raise ConfigError(f"out={out} is a file; give a folder")
     if (out / RESULTS_FILE).exists() and not cfg.resume:
         raise ConfigError(f"{out} already holds a trained model; choose another out= or resume=true")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"cannot write out={out}: {e.strerror or e}") from None
     return out
 
 
 def cmd_train_arch(cfg: DictConfig) -> int:
     from nag.counting import count_flops
     from nag.train import build_for, example_input, load_dataset, train
+    from nag.train.arch import run_info
 
     space = spaces.get(cfg.space)
     config = train_config(cfg)
@@ -52,7 +57,7 @@ def cmd_train_arch(cfg: DictConfig) -> int:
     flops = count_flops(model, example_input(data))
     if not cfg.quiet:
         print(f"training {space.to_str(arch)} on {getattr(data, 'name', cfg.data)} for {config.epochs} epochs")
-    result = train(model, data, config, out_dir=out, resume=cfg.resume)
+    result = train(model, data, config, out_dir=out, resume=cfg.resume, run_info=run_info(space, arch, data, build_kwargs))
     row = {"space": space.name, "arch": space.to_str(arch), "data": str(cfg.data), "accuracy": result.accuracy,
            "val_accuracy": result.val_accuracy, "test_accuracy": result.test_accuracy, "params": result.params, "flops": flops,
            "epochs": result.epochs, "best_epoch": result.best_epoch, "samples_per_second": result.samples_per_second,
@@ -72,8 +77,10 @@ def cmd_train_arch(cfg: DictConfig) -> int:
 def _executor(cfg: DictConfig) -> tuple[str, dict[str, Any]]:
     import os
 
+    from nag.executors.process import default_workers
+
     if cfg.executor == "process":
-        workers = cfg.workers or min(os.cpu_count() or 1, 4)
+        workers = cfg.workers or default_workers()
         return "process", {"workers": workers, "threads_per_worker": max(1, (os.cpu_count() or 1) // workers)}
     if cfg.workers is not None and cfg.executor != "serial":
         raise ConfigError(f"workers= applies to executor=process; executor={cfg.executor} sizes itself")

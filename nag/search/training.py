@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from nag.atomic_write import write_atomic
-from nag.errors import ConfigError, DatasetError
+from nag.errors import ConfigError, DatasetError, TrainingError
 from nag.spaces.base import SearchSpace
 from nag.train import TrainConfig
 
@@ -57,7 +57,10 @@ def run_train_job(job: TrainJob) -> dict[str, Any]:
 
     space = spaces.get(job.space)
     data = _dataset(job.data, json.dumps(job.data_options, sort_keys=True))
-    result = train_arch(space, job.arch, data, TrainConfig(**job.config), **job.build)
+    try:
+        result = train_arch(space, job.arch, data, TrainConfig(**job.config), **job.build)
+    except TrainingError:  # a diverging candidate is a bad candidate, not a failed search
+        return {"arch": job.arch, **{k: float("nan") for k in COLUMNS}}
     return {"arch": job.arch, **{k: getattr(result, k) for k in COLUMNS}}
 
 
@@ -69,6 +72,8 @@ class TrainingOracle:
         data: a dataset name (``"digits"``, ``"karate"``) or a CIFAR-10 / ImageFolder path.
         config: how each candidate trains (its ``seed`` seeds every candidate alike).
         table: CSV file of results; read first (reuse / resume), rewritten after each batch.
+            ``TABLE.meta.json`` beside it records the settings (space, data, training,
+            build); a table made with other settings is refused rather than mixed in.
         executor: ``"serial"``, ``"process"``, ``"ray"`` or an :class:`~nag.executors.Executor`.
         executor_options: options of a named executor (``workers``, ``address``, ``num_gpus``...).
         metric: the column returned to the search: ``"val_accuracy"`` (default; the test
@@ -91,7 +96,10 @@ class TrainingOracle:
         self.config = config or TrainConfig(epochs=2, progress=False)
         self.data_options, self.build = dict(data_options or {}), dict(build or {})
         self._check_data()
-        self.rows: dict[Any, dict[str, Any]] = self._read_table() if self.table is not None else {}
+        self.rows: dict[Any, dict[str, Any]] = {}
+        if self.table is not None:
+            self._check_table_settings()
+            self.rows = self._read_table()
         self.executor = make_executor(executor, **(executor_options or {})) if isinstance(executor, str) else executor
 
     @property
@@ -128,6 +136,29 @@ class TrainingOracle:
         self.close()
 
     # -------------------------------------------------------------------- table
+    def settings(self) -> dict[str, Any]:
+        """What the table's values depend on (a candidate's seed included)."""
+        return json.loads(json.dumps({"space": self.space.name, "data": self.data, "data_options": self.data_options,
+                                      "train": self.config.schedule_fields(), "build": self.build}))  # fmt: skip
+
+    def _check_table_settings(self) -> None:
+        meta = self.table.with_name(self.table.name + ".meta.json")
+        if self.table.is_dir() or meta.is_dir():
+            raise ConfigError(f"table={self.table} is a folder; give a .csv file")
+        mine = self.settings()
+        if meta.is_file():
+            saved = json.loads(meta.read_text())
+            differ = sorted(k for k in set(mine) | set(saved) if mine.get(k) != saved.get(k))
+            if differ:
+                changes = "; ".join(f"{k}: {saved.get(k)} -> {mine.get(k)}" for k in differ)
+                raise ConfigError(f"{self.table} holds results made with other settings ({changes}); use another table")
+        elif self.table.is_file():
+            raise ConfigError(f"{self.table} has no {meta.name} saying how its values were made; use another table")
+        try:
+            write_atomic(meta, lambda tmp: tmp.write_text(json.dumps(mine, indent=2) + "\n"))
+        except OSError as e:
+            raise ConfigError(f"cannot write beside table={self.table}: {e.strerror or e}") from None
+
     def _read_table(self) -> dict[Any, dict[str, Any]]:
         if not self.table.is_file():
             return {}

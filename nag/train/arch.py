@@ -33,6 +33,12 @@ def example_input(data: Any, batch: int = 1) -> Any:
     return (data.x, data.edge_index)
 
 
+def run_info(space: Any, arch: Any, data: Any, build_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What a run of ``arch`` is, saved with it so that a resume cannot mix it up with another."""
+    return {"space": space.name, "arch": space.to_str(space.coerce(arch)), "data": getattr(data, "name", type(data).__name__),
+            "build": build_kwargs}  # fmt: skip
+
+
 def train_arch(space: Any, arch: Any, data: Any, config: TrainConfig | None = None, out_dir: str | Path | None = None,
                resume: bool = False, **build_kwargs: Any) -> TrainResult:  # fmt: skip
     """Build ``arch`` of ``space`` for ``data`` (initialised from ``config.seed``) and train it.
@@ -40,4 +46,5 @@ def train_arch(space: Any, arch: Any, data: Any, config: TrainConfig | None = No
     ``build_kwargs`` go to ``space.build`` (e.g. ``C=16, N=5`` for nb201, ``hidden=64`` for nbgraph).
     """
     config = config or TrainConfig()
-    return train(build_for(space, arch, data, config.seed, **build_kwargs), data, config, out_dir=out_dir, resume=resume)
+    model = build_for(space, arch, data, config.seed, **build_kwargs)
+    return train(model, data, config, out_dir=out_dir, resume=resume, run_info=run_info(space, arch, data, build_kwargs))

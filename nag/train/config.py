@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 from nag.errors import ConfigError
+from nag.train.optimizers import OPTIMIZERS
 from nag.typed_config import JSONConfig
 
 AMP_MODES = ("auto", "off", "bf16", "fp16")
 SWITCHES = ("auto", "on", "off")
-OPTIMIZERS = ("sgd", "adamw")
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class TrainConfig(JSONConfig):
             raise ConfigError(f"grad_clip must be positive or None, got {self.grad_clip!r}")
         if self.patience is not None and (not isinstance(self.patience, int) or self.patience < 1):
             raise ConfigError(f"patience must be a positive integer or None, got {self.patience!r}")
-        for name, value, allowed in (("optimizer", self.optimizer, OPTIMIZERS), ("amp", self.amp, AMP_MODES),
+        for name, value, allowed in (("optimizer", self.optimizer, OPTIMIZERS.names()), ("amp", self.amp, AMP_MODES),
                                      ("channels_last", self.channels_last, SWITCHES)):  # fmt: skip
             if value not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")

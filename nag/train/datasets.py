@@ -51,6 +51,9 @@ def _normalised(x: np.ndarray, y: np.ndarray, parts: dict[str, np.ndarray], num_
     train = x[parts["train"]]
     mean = train.mean(axis=(0, 2, 3), keepdims=True)
     std = train.std(axis=(0, 2, 3), keepdims=True) + 1e-6
+    for split in ("train", "val"):
+        if len(parts.get(split, ())) == 0:
+            raise DatasetError(f"{name}: the {split} split is empty ({len(y)} images); give more images per class or other split fractions")
     tensors: dict[str, torch.Tensor] = {}
     for split, idx in parts.items():
         if len(idx):
@@ -87,10 +90,16 @@ def karate(split_seed: int = 0) -> Any:
 
 
 # --------------------------------------------------------------------------- CIFAR-10
+class _NDArray:
+    """Stands for ``numpy.ndarray`` in a batch file: only :func:`_checked_reconstruct` takes it."""
+
+
 def _checked_reconstruct(cls: Any, shape: Any, dtype: Any) -> np.ndarray:
-    if cls is not np.ndarray:
+    # numpy pickles an array as _reconstruct(ndarray, (0,), b"b") followed by __setstate__
+    # carrying the real shape, dtype and bytes; the dtype there comes from _numeric_dtype
+    if cls is not _NDArray:
         raise DatasetError(f"refusing to unpickle an array of type {cls!r}")
-    return np.ndarray.__new__(np.ndarray, shape, dtype)
+    return np.ndarray.__new__(np.ndarray, (0,), np.uint8)
 
 
 def _numeric_dtype(spec: str, align: bool = False, copy: bool = False) -> np.dtype:
@@ -111,7 +120,7 @@ _CIFAR_GLOBALS = {
     ("_codecs", "encode"): _latin1_bytes,
     ("numpy.core.multiarray", "_reconstruct"): _checked_reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _checked_reconstruct,
-    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "ndarray"): _NDArray,
     ("numpy", "dtype"): _numeric_dtype,
 }
 
@@ -132,14 +141,20 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         batch = _CifarUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()
     except DatasetError as e:
         raise DatasetError(f"{path}: {e}") from None
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as e:
-        raise DatasetError(f"cannot read CIFAR-10 batch {path}: {e}") from e
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, MemoryError) as e:
+        raise DatasetError(f"cannot read CIFAR-10 batch {path}: {type(e).__name__}: {e}") from e
     if not isinstance(batch, dict):
         raise DatasetError(f"{path} is not a CIFAR-10 batch (no dict inside)")
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
     if "data" not in batch or "labels" not in batch:
         raise DatasetError(f"{path} has no 'data' and 'labels'; keys: {sorted(map(str, batch))}")
-    data, labels = np.asarray(batch["data"]), np.asarray(batch["labels"], dtype=np.int64)
+    data = batch["data"]
+    try:
+        labels = np.asarray(batch["labels"], dtype=np.int64)
+    except (TypeError, ValueError) as e:
+        raise DatasetError(f"{path}: labels must be integers ({e})") from None
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8:
+        raise DatasetError(f"{path}: data must be a uint8 array, got {getattr(data, 'dtype', type(data).__name__)}")
     if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(data) != len(labels):
         raise DatasetError(f"{path}: data must be [N, 3072] with one label per row, got {data.shape} and {labels.shape}")
     return data.reshape(-1, 3, 32, 32), labels

@@ -21,18 +21,19 @@ from typing import Any
 import torch
 from torch import nn
 
-from nag.errors import ConfigError, TrainingError
-from nag.registry import Registry
+from nag.errors import CheckpointError, ConfigError, TrainingError
 from nag.train.config import TrainConfig
+from nag.train.optimizers import OPTIMIZERS
 from nag.train.data import IMAGE_TASK, task_of
 from nag.train.precision import Precision, autocast, choose_device, choose_precision, grad_scaler
 from nag.train.result import TrainResult
 from nag.train.state import STATE_FILE, check_resumable, load_state, save_state, save_weights
 from nag.train.tasks import Task, make_task
 
-OPTIMIZERS: Registry[Any] = Registry("optimizer")
-OPTIMIZERS.register("sgd", lambda: lambda params, c: torch.optim.SGD(params, lr=c.lr, momentum=0.9, nesterov=True, weight_decay=c.weight_decay))
-OPTIMIZERS.register("adamw", lambda: lambda params, c: torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay))
+
+
+#: steps between two checks (GPU-to-CPU syncs) that the loss is still finite
+CHECK_EVERY = 8
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -72,8 +73,9 @@ def evaluate(model: nn.Module, task: Task, split: str, device: torch.device, pre
 class _Run:
     """The mutable parts of one run: what is saved after every epoch."""
 
-    def __init__(self, model: nn.Module, config: TrainConfig, steps: int, device: torch.device, precision: Precision):
-        self.model, self.config = model, config
+    def __init__(self, model: nn.Module, config: TrainConfig, steps: int, device: torch.device, precision: Precision,
+                 fields: dict[str, Any]):  # fmt: skip
+        self.model, self.config, self.fields = model, config, fields
         self.optimizer = OPTIMIZERS.get(config.optimizer)(model.parameters(), config)
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=config.epochs * steps)
         self.scaler = grad_scaler(device, precision)
@@ -83,10 +85,14 @@ class _Run:
     def state(self) -> dict[str, Any]:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                 "scaler": self.scaler.state_dict(), "epoch": self.epoch, "best": self.best, "history": json.dumps(self.history),
-                "config": json.dumps(self.config.schedule_fields())}  # fmt: skip
+                "config": json.dumps(self.fields)}  # fmt: skip
 
-    def restore(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
+    def restore(self, state: dict[str, Any], out: Path) -> None:
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()[0]
+            raise CheckpointError(f"the run in {out} trained another model than this one ({first})") from None
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
@@ -103,7 +109,7 @@ class _Run:
 
 
 def train(model: nn.Module, data: Any, config: TrainConfig | None = None, out_dir: str | Path | None = None,
-          resume: bool = False) -> TrainResult:  # fmt: skip
+          resume: bool = False, run_info: dict[str, Any] | None = None) -> TrainResult:  # fmt: skip
     """Train ``model`` on ``data`` and return what it reached.
 
     Args:
@@ -115,10 +121,14 @@ def train(model: nn.Module, data: Any, config: TrainConfig | None = None, out_di
             ``model.safetensors``. A folder that already holds a run is only continued
             (``resume=True``), never overwritten.
         resume: continue the run saved in ``out_dir`` from its last finished epoch.
+        run_info: what the run is (arch, dataset, build options; JSON values), saved with it;
+            resuming with another ``run_info`` is refused.
 
     Raises:
         TrainingError: the loss became NaN or infinite (the last good epoch stays saved).
-        ConfigError: bad settings, or ``resume`` with settings that differ from the saved run's.
+        ConfigError: bad settings, an unwritable ``out_dir``, or ``resume`` with settings or
+            ``run_info`` that differ from the saved run's.
+        CheckpointError: the saved run does not fit ``model``, or its state is damaged.
     """
     config = config or TrainConfig()
     out = Path(out_dir) if out_dir is not None else None
@@ -126,6 +136,12 @@ def train(model: nn.Module, data: Any, config: TrainConfig | None = None, out_di
         raise ConfigError("resume=True needs out_dir, the folder of the interrupted run")
     if out is not None and not resume and (out / STATE_FILE).exists():
         raise ConfigError(f"{out} already holds a training run; pass resume=True to continue it or choose another folder")
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(f"cannot write the run's folder {out}: {e.strerror or e}") from None
+    fields = {**config.schedule_fields(), **({"run": run_info} if run_info is not None else {})}
     task_name = task_of(data)
     device = choose_device(config.device, torch.cuda.is_available())
     bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
@@ -133,11 +149,11 @@ def train(model: nn.Module, data: Any, config: TrainConfig | None = None, out_di
     task = make_task(task_name, data).to(device, precision)
     model = model.to(device, memory_format=torch.channels_last) if precision.channels_last else model.to(device)
     steps = math.ceil(task.train_size() / config.batch_size) if task_name == IMAGE_TASK else 1
-    run = _Run(model, config, steps, device, precision)
+    run = _Run(model, config, steps, device, precision, json.loads(json.dumps(fields)))
     saved = load_state(out) if resume and out is not None else None
     if saved is not None:
-        check_resumable(saved, config.schedule_fields(), out)
-        run.restore(saved)
+        check_resumable(saved, run.fields, out)
+        run.restore(saved, out)
     with determinism(config.deterministic):
         _epochs(run, task, device, precision, steps, out)
         model.load_state_dict(run.best["model"])
@@ -163,6 +179,8 @@ def _epochs(run: _Run, task: Task, device: torch.device, precision: Precision, s
             record = _train_epoch(run, task, device, precision, out, bar)
             run.epoch += 1
             record.update(evaluate(run.model, task, "val", device, precision, config.eval_batch_size))
+            if not math.isfinite(record["val_loss"]):  # weights broke on the epoch's last steps: do not save them
+                _diverged(run, record["val_loss"], steps - 1, out, what="validation loss")
             run.history.append({"epoch": run.epoch, **record})
             run.keep_if_best(record["val_accuracy"])
             if out is not None:
@@ -183,7 +201,7 @@ def _train_epoch(run: _Run, task: Task, device: torch.device, precision: Precisi
         with autocast(device, precision):
             logits = model(*args)[select].float()
             loss = nn.functional.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
-        if not torch.isfinite(loss):
+        if step % CHECK_EVERY == 0 and not torch.isfinite(loss_sum + loss.detach()):  # a sync only every few steps
             _diverged(run, float(loss.detach()), step, out)
         run.optimizer.zero_grad(set_to_none=True)
         run.scaler.scale(loss).backward()
@@ -198,11 +216,14 @@ def _train_epoch(run: _Run, task: Task, device: torch.device, precision: Precisi
         count += len(y)
         bar.update(1)
     seconds = time.perf_counter() - start
+    if not torch.isfinite(loss_sum):
+        _diverged(run, float(loss_sum), step, out)
     return {"train_loss": float(loss_sum) / count, "train_accuracy": float(correct) / count, "lr": run.scheduler.get_last_lr()[0],
             "seconds": seconds, "samples_per_second": count / seconds if seconds > 0 else 0.0}  # fmt: skip
 
 
-def _diverged(run: _Run, value: float, step: int, out: Path | None) -> None:
-    kept = f"the state after epoch {run.epoch} is kept in {out}" if out is not None and run.epoch else "nothing was saved"
-    raise TrainingError(f"the training loss became {value} in epoch {run.epoch + 1}, step {step + 1}; {kept}. "
+def _diverged(run: _Run, value: float, step: int, out: Path | None, what: str = "training loss") -> None:
+    epoch = run.epoch + (what == "training loss")  # the validation check runs after the epoch is counted
+    kept = f"the state after epoch {epoch - 1} is kept in {out}" if out is not None and epoch > 1 else "nothing was saved"
+    raise TrainingError(f"the {what} became {value} in epoch {epoch}, step {step + 1}; {kept}. "
                         f"Lower lr (now {run.config.lr:g}) or set amp=off")  # fmt: skip
