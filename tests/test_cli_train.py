@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-import torch
 
 from nag.cli.main import main
 from nag.train import load_weights
@@ -24,13 +23,6 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     out = capsys.readouterr()
     return code, out.out, out.err
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_train_arch_writes_weights_and_results(capsys, tmp_path):

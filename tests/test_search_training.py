@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from nag import search
 from nag.bench import from_table
@@ -32,13 +31,6 @@ class CountingExecutor(SerialExecutor):
         self.jobs += len(items)
         return super().map(fn, items)
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def oracle(table=None, executor=None, **kwargs):

@@ -23,13 +23,6 @@ def digits():
     return load_dataset("digits")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def small_net(data, arch=BEST, seed=0):
     torch.manual_seed(seed)

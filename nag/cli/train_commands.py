@@ -8,7 +8,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from nag import spaces
-from nag.atomic_write import write_json
+from nag.atomic_write import check_writable, write_json
 from nag.cli.arch_arg import resolve_arch
 from nag.cli.table import format_table
 from nag.errors import ConfigError
@@ -97,6 +97,8 @@ def training_search(cfg: DictConfig) -> int:
 
     if cfg.address is not None and cfg.executor != "ray":
         raise ConfigError("address= is the Ray cluster's; add executor=ray")
+    if cfg.out is not None:
+        check_writable(cfg.out)  # fail now, not after the trainings
     space = spaces.get(cfg.space)
     config = TrainConfig(**{"epochs": cfg.epochs, "progress": False, **OmegaConf.to_container(cfg.train, resolve=True)})
     name, executor_options = _executor(cfg)

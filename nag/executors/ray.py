@@ -75,7 +75,11 @@ class RayExecutor(Executor):
             raise ConfigError(f"init_options may not set {clash}: pass address= to the executor itself")
         ray = _import_ray()
         self._started = not ray.is_initialized()
-        ray.init(address=address, ignore_reinit_error=True, **init_options)
+        try:
+            ray.init(address=address, ignore_reinit_error=True, **init_options)
+        except Exception as e:  # ray raises ConnectionError, ValueError, RuntimeError... for a bad address or option
+            where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+            raise ConfigError(f"cannot start or join {where}: {type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}") from None
         resources = ray.cluster_resources()
         if num_gpus is None:
             num_gpus = 1 if resources.get("GPU", 0) > 0 else 0

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from nag.atomic_write import write_atomic
+from nag.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,6 @@ def cached_table(name: str, sources: Sequence[Path], version: int, build: Callab
 
     try:
         write_atomic(path, write)
-    except OSError as e:
+    except (OSError, ConfigError) as e:  # ConfigError: the cache folder cannot be made
         log.warning("cannot write cache entry %s (%s); using the table in memory", path, e)
     return table
