@@ -69,6 +69,8 @@ class SampleConfig:
     scale: Optional[float] = None  # strength of guidance=predictor; None calibrates it
     constraints: dict[str, Any] = field(default_factory=dict)  # metric -> "op bound", e.g. constraints.params="<=1e6"
     generator: Optional[str] = None  # a folder or a shipped generator (default: the space's)
+    condition: Optional[str] = None  # a condition of the generator, e.g. condition=nbgraph-cora (space=nbgraph)
+    condition_scale: float = 1.0  # above 1: more typical of the condition
     out: Optional[str] = None  # .jsonl
     quiet: bool = False
 

@@ -23,6 +23,8 @@ from nag.errors import CheckpointError, ConfigError
 GUIDANCE = ("none", "predictor", "bench")
 #: the shipped predictor that ``guidance=predictor`` uses by default (nbgraph-proteins has none)
 DEFAULT_PREDICTORS = {"nb201": "nb201-cifar10", "nbgraph": "nbgraph-cora"}
+#: the shipped generator ``condition=`` uses by default (its conditions: the space's datasets)
+CONDITIONED_GENERATORS = {"nbgraph": "nbgraph-datasets"}
 #: benchmark columns shown next to each sampled arch, where the benchmark has them
 COST_METRICS = ("params", "flops")
 
@@ -177,6 +179,8 @@ def _describe(cfg: DictConfig, predictor_name: str | None, bench: Any, constrain
     else:
         guidance = "unguided"
     text = f"{cfg.space}: {cfg.n} archs, seed {cfg.seed}, {guidance}"
+    if cfg.condition is not None:
+        text += f", conditioned on {cfg.condition}" + (f" (scale {cfg.condition_scale:g})" if cfg.condition_scale != 1 else "")
     if constraints:
         text += ", " + ", ".join(f"{m} {op} {bound:g}" for m, (op, bound) in constraints.items())
     return text
@@ -189,14 +193,16 @@ def cmd_sample(cfg: DictConfig) -> int:
     columns = list(dict.fromkeys(([cfg.metric] if cfg.guidance == "bench" else []) + list(COST_METRICS)))
     columns = [c for c in columns if bench is not None and c in bench.metrics]
     with one_thread():
-        generator = load_generator(cfg.generator, space)
+        default = CONDITIONED_GENERATORS.get(space.name) if cfg.condition is not None and cfg.generator is None else None
+        generator = load_generator(cfg.generator or default, space)
         generator.feasible_set(constraints, bench)  # unknown constraint metrics, or none feasible: fail now
         guidance = _sample_guidance(cfg, predictor, bench)
         if cfg.guidance == "predictor":
             calibrate = " and calibrating its scale" if cfg.scale is None else ""
             _note(cfg, f"fitting the guidance's noise-aware surrogate{calibrate}")
         start = time.perf_counter()
-        archs = generator.sample(cfg.n, guidance=guidance, constraints=constraints, seed=cfg.seed, metrics=bench)
+        archs = generator.sample(cfg.n, guidance=guidance, constraints=constraints, seed=cfg.seed, metrics=bench,
+                                 condition=cfg.condition, condition_scale=cfg.condition_scale)  # fmt: skip
         seconds = time.perf_counter() - start
         rows = _sample_rows(space, archs, cfg.metric, predictor, bench, columns)
     predictor_name = cfg.predictor or DEFAULT_PREDICTORS.get(space.name)

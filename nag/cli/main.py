@@ -18,7 +18,8 @@ commands:
   search strategy=re oracle=train space=nb201 data=digits epochs=2 budget=20 [table=FILE.csv
           executor=process|serial|ray workers=N address=... model.C=8 train.lr=...]   train every candidate
   sample [space=nb201 n=16 seed=0 guidance=none|predictor|bench metric=accuracy maximize=true scale=...
-          predictor=NAME|DIR bench=NAME generator=DIR constraints.params="<=1e6" out=FILE.jsonl]
+          predictor=NAME|DIR bench=NAME generator=DIR constraints.params="<=1e6" out=FILE.jsonl
+          condition=nbgraph-cora condition_scale=1]
                               archs from the space's diffusion generator, guided and constrained
   demo [n=16 seed=0]          predictor-guided generator samples next to random archs, with true accuracy
   pretrain [epochs=6 out=DIR]   contrastive pretraining of the graph encoder

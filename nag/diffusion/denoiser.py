@@ -1,6 +1,8 @@
 """The denoiser: a small graph transformer that predicts the clean graph from a noisy one.
 
-Input: slot states as (soft) one-hots [B, S, K] and the diffusion time ``t / T``.
+Input: slot states as (soft) one-hots [B, S, K], the diffusion time ``t / T`` and
+optionally a condition embedding [B, H] (a dataset, learned jointly; classifier-free:
+row 0 of the table stands for "no condition", trained on randomly dropped labels).
 The layout turns them into dense node features [B, N, H] (node slots: op embedding) and
 edge features [B, N, N, H] (edge slots: edge-type embedding at ``src -> dst``; parent
 slots: a presence vector at ``source -> node``, weighted by the slot's probability).
@@ -34,6 +36,7 @@ class DenoiserConfig(JSONConfig):
     layers: int = 3
     heads: int = 4
     dropout: float = 0.0
+    conditions: int = 0  # learned condition embeddings (row 0: "no condition"); 0 = unconditional model
 
 
 class _Layer(nn.Module):
@@ -83,6 +86,9 @@ class Denoiser(nn.Module):
         self.node_in, self.edge_in = nn.Linear(k, h, bias=False), nn.Linear(k, h, bias=False)
         self.presence = nn.Parameter(torch.randn(h) * 0.02)
         self.time = nn.Sequential(nn.Linear(16, h), nn.GELU(), nn.Linear(h, h))
+        self.condition = nn.Embedding(c.conditions + 1, h) if c.conditions else None
+        if self.condition is not None:
+            nn.init.normal_(self.condition.weight, std=0.02)
         self.layers = nn.ModuleList(_Layer(h, c.heads, c.dropout) for _ in range(c.layers))
         self.norm_nodes, self.norm_edges = nn.LayerNorm(h), nn.LayerNorm(h)
         self.node_out, self.edge_out, self.parent_out = nn.Linear(h, k), nn.Linear(h, k), nn.Linear(h, 1)
@@ -114,10 +120,14 @@ class Denoiser(nn.Module):
         for name, value in buffers.items():
             self.register_buffer(name, value, persistent=False)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, t: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """``condition``: embeddings [B, H] or [H] (rows of ``self.condition`` or learned
+        ones) added to every node with the time features; None: no condition."""
         b, s, k = x.shape
         nodes = torch.einsum("bsh,sn->bnh", self.node_in(x), self.node_of) + self.node_pos
         nodes = nodes + self.time(_time_features(t)).unsqueeze(1)
+        if condition is not None:
+            nodes = nodes + condition.view(-1, 1, nodes.shape[-1])
         edges = torch.einsum("bsh,sp->bph", self.edge_in(x), self.edge_of)
         present = x.reshape(b, s * k) @ self.parent_of  # [B, P]: probability that each candidate edge exists
         edges = edges + present.unsqueeze(-1) * self.presence + self.pair_pos

@@ -20,12 +20,16 @@ class TrainConfig(JSONConfig):
     lr: float = 2e-3
     weight_decay: float = 1e-4
     seed: int = 0
+    condition_dropout: float = 0.15  # share of conditioned rows trained as unconditioned
 
 
 def train_denoiser(denoiser: Denoiser, noise: MarginalNoise, alpha_bar: np.ndarray, data: torch.Tensor,
-                   weights: torch.Tensor | None, config: TrainConfig, progress: bool = False) -> list[float]:  # fmt: skip
+                   weights: torch.Tensor | None, config: TrainConfig, progress: bool = False,
+                   labels: torch.Tensor | None = None) -> list[float]:  # fmt: skip
     """Fit ``denoiser`` to recover ``data`` [M, S] (drawn with ``weights``) from its noised
-    versions at uniformly drawn steps 1..T (cross-entropy on every slot). Returns the losses."""
+    versions at uniformly drawn steps 1..T (cross-entropy on every slot). ``labels`` [M]
+    (0: none) are the rows' conditions, each dropped to 0 with ``config.condition_dropout``
+    so one network learns both the conditional and the unconditional model. Returns the losses."""
     generator = torch.Generator().manual_seed(config.seed)  # all draws on the CPU; batches move to the model
     device = next(denoiser.parameters()).device
     steps = len(alpha_bar) - 1
@@ -43,7 +47,11 @@ def train_denoiser(denoiser: Denoiser, noise: MarginalNoise, alpha_bar: np.ndarr
         t = torch.randint(1, steps + 1, (config.batch_size,), generator=generator)
         onehot = torch.nn.functional.one_hot(x0, k).float()
         x_t = draw(noise.q_xt(onehot, alpha[t].to(device)), generator)
-        logits = denoiser(torch.nn.functional.one_hot(x_t, k).float(), (t.float() / steps).to(device))
+        condition = None
+        if labels is not None:
+            keep = torch.rand(config.batch_size, generator=generator) >= config.condition_dropout
+            condition = denoiser.condition((labels.cpu()[rows] * keep).to(device))
+        logits = denoiser(torch.nn.functional.one_hot(x_t, k).float(), (t.float() / steps).to(device), condition)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, k), x0.reshape(-1))
         optimiser.zero_grad(set_to_none=True)
         loss.backward()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from nag.diffusion import DenoiserConfig, TrainConfig
 from nag.diffusion.schedule import schedule_names
@@ -23,8 +24,15 @@ class GeneratorConfig(JSONConfig):
     lr: float = 2e-3
     seed: int = 0
     smoothing: float = 0.01  # added to marginals so every option of a slot stays reachable
+    conditions: Any = ()  # names of the learned conditions (e.g. datasets); () = unconditional
+    condition_dropout: float = 0.15  # share of conditioned training rows seen without their condition
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "conditions", tuple(self.conditions))  # JSON gives a list
+        if not all(isinstance(c, str) and c for c in self.conditions) or len(set(self.conditions)) != len(self.conditions):
+            raise ConfigError(f"GeneratorConfig.conditions must be distinct non-empty names, got {self.conditions!r}")
+        if not 0 <= self.condition_dropout < 1:
+            raise ConfigError(f"condition_dropout must be in [0, 1), got {self.condition_dropout!r}")
         for name in ("steps", "sample_steps", "hidden", "layers", "heads", "iterations", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -39,7 +47,8 @@ class GeneratorConfig(JSONConfig):
             raise ConfigError(f"lr and smoothing must be > 0, got {self.lr}, {self.smoothing}")
 
     def denoiser(self) -> DenoiserConfig:
-        return DenoiserConfig(hidden=self.hidden, layers=self.layers, heads=self.heads)
+        return DenoiserConfig(hidden=self.hidden, layers=self.layers, heads=self.heads, conditions=len(self.conditions))
 
     def training(self) -> TrainConfig:
-        return TrainConfig(iterations=self.iterations, batch_size=self.batch_size, lr=self.lr, seed=self.seed)
+        return TrainConfig(iterations=self.iterations, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
+                           condition_dropout=self.condition_dropout)  # fmt: skip

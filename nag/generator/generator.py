@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from nag import spaces
 from nag.checkpoint import load_checkpoint, load_state, save_checkpoint
 from nag.diffusion import Denoiser, MarginalNoise, ValidSet, alpha_bar, sample, sampling_times, train_denoiser
 from nag.errors import CheckpointError, ConfigError
+from nag.generator import conditioning
 from nag.generator import constraints as constraint_specs
 from nag.generator.config import GeneratorConfig
 from nag.generator.layouts import DEFAULT_METRICS, layout_for
@@ -67,10 +69,25 @@ class Generator:
     # --------------------------------------------------------------------- fit
     @classmethod
     def fit(cls, space: Any, archs: Sequence[Any] | None = None, weights: Sequence[float] | None = None,
-            config: GeneratorConfig | None = None, progress: bool = False, device: str = "cpu", **fields: Any) -> Generator:  # fmt: skip
+            config: GeneratorConfig | None = None, progress: bool = False, device: str = "cpu",
+            conditions: Sequence[str | None] | None = None, **fields: Any) -> Generator:  # fmt: skip
         """A generator fitted on ``archs`` (default: every arch of ``space``), each drawn with
-        probability proportional to ``weights`` (default: uniform) during training."""
-        generator = cls(space, config or GeneratorConfig(**fields), device)
+        probability proportional to ``weights`` (default: uniform) during training.
+
+        ``conditions``: one name (or None) per arch, e.g. the dataset an arch is good on;
+        the generator then learns an embedding per name and samples for one with
+        ``sample(condition=name)`` (an arch may appear once per condition)."""
+        config = config or GeneratorConfig(**fields)
+        labels = None
+        if conditions is not None:
+            if archs is None or len(conditions) != len(archs):
+                raise ConfigError("conditions needs archs= and one name (or None) per arch")
+            names = tuple(sorted({c for c in conditions if c is not None}))
+            if not names:
+                raise ConfigError("conditions holds no name")
+            config = dataclasses.replace(config, conditions=names)
+            labels = torch.tensor([0 if c is None else names.index(c) + 1 for c in conditions])
+        generator = cls(space, config, device)
         archs = generator.universe if archs is None else list(archs)
         if not archs:
             raise ConfigError("Generator.fit needs at least one arch")
@@ -79,7 +96,7 @@ class Generator:
         started = time.perf_counter()
         generator._set_marginals(rows, w)
         losses = train_denoiser(generator.denoiser, generator.noise, generator.alpha_bar, rows, w,
-                                generator.config.training(), progress)  # fmt: skip
+                                generator.config.training(), progress, labels)  # fmt: skip
         generator.report = {"archs": len(rows), "seconds": time.perf_counter() - started,
                             "final_loss": float(np.mean(losses[-100:]))}  # fmt: skip
         return generator
@@ -95,30 +112,42 @@ class Generator:
     # ------------------------------------------------------------------ sample
     def sample(self, n: int, guidance: Any = None, constraints: Mapping[str, Any] | None = None,
                seed: int | None = None, metrics: Any = None, sample_steps: int | None = None,
-               exclude: Iterable[Any] | None = None) -> list[Any]:  # fmt: skip
+               exclude: Iterable[Any] | None = None, condition: Any = None, condition_scale: float = 1.0) -> list[Any]:  # fmt: skip
         """``n`` archs of the space. ``guidance``: one callable or a list (see
         :mod:`nag.guidance`); ``constraints``: ``{metric: (op, bound)}`` read from ``metrics``
         (a Benchmark, ``{name: fn(archs)}``, or ``fn(archs) -> {name: values}``; default: the
         space's benchmark, e.g. nb201-cifar10's ``params`` / ``flops``); ``exclude``: archs
         never to return (e.g. the training archs, for novel samples only, or archs already
-        evaluated). Everything is checked before sampling starts; ``self.last`` holds the
-        raw validity and timing."""
+        evaluated); ``condition``: one of ``config.conditions`` (e.g. a dataset) or an
+        embedding from :meth:`embed`, with ``condition_scale`` (1: the conditional model;
+        above 1: more typical of the condition). Everything is checked before sampling
+        starts; ``self.last`` holds the raw validity and timing."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"n must be an int >= 0, got {n!r}")
         times = sampling_times(self.config.steps, sample_steps or self.config.sample_steps)
         valid = self.feasible_set(constraints, metrics, exclude)
+        embedding = conditioning.resolve(self, condition)
+        if not (isinstance(condition_scale, (int, float)) and 0 <= condition_scale <= 20):
+            raise ConfigError(f"condition_scale must be a number in [0, 20], got {condition_scale!r}")
         guides = _as_list(guidance)
         if n == 0:
             return []
-        context = {"constraints": constraints, "metrics": metrics, "exclude": exclude, "sample_steps": sample_steps}
+        context = {"constraints": constraints, "metrics": metrics, "exclude": exclude, "sample_steps": sample_steps,
+                   "condition": condition, "condition_scale": condition_scale}  # fmt: skip
         guides = [g.bind(self, **context) if hasattr(g, "bind") else g for g in guides]
         generator = torch.Generator().manual_seed(int(np.random.default_rng(seed).integers(2**62)))
         started = time.perf_counter()
         self.denoiser.eval()
-        result = sample(self.denoiser, self.noise, self.alpha_bar, times, valid, n, generator, guides, self.to_archs, self.is_member)
+        denoise = conditioning.denoiser_for(self, embedding, float(condition_scale))
+        result = sample(denoise, self.noise, self.alpha_bar, times, valid, n, generator, guides, self.to_archs, self.is_member)
         archs = self.to_archs(result.x0)
         self.last = {"raw_validity": result.raw_valid, "seconds": time.perf_counter() - started, "feasible": len(valid)}
         return archs
+
+    def embed(self, archs: Sequence[Any], weights: Sequence[float] | None = None, iterations: int = 300, seed: int = 0) -> torch.Tensor:
+        """A new condition learned from ``archs`` known to be good (e.g. the best labelled archs
+        of a new dataset), for ``sample(condition=...)``; the network stays as it is."""
+        return conditioning.learn_embedding(self, archs, weights, iterations=iterations, seed=seed)
 
     def feasible_set(self, constraints: Mapping[str, Any] | None = None, metrics: Any = None,
                      exclude: Iterable[Any] | None = None) -> ValidSet:  # fmt: skip
