@@ -161,3 +161,21 @@ def test_cli_training_search_errors_are_one_line(capsys, args, message):
     code = main(["search", "oracle=train", "budget=2", "executor=serial", *args])
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_regularized_evolution_breeds_a_batch_per_round_for_parallel_oracles():
+    from nag import bench
+
+    b = bench.load("nb201-cifar10")
+    calls = []
+
+    class FourAtOnce:
+        workers = 4
+
+        def __call__(self, archs):
+            calls.append(len(archs))
+            return b.query_many(archs, "accuracy")
+
+    trajectory = search.run("re", FourAtOnce(), space="nb201", budget=60, seed=0, population=20)
+    assert len(trajectory) == 60 and len(set(trajectory.archs)) == 60
+    assert calls[0] == 20 and set(calls[1:]) == {4}  # the population at once, then four children per round

@@ -47,13 +47,17 @@ def regularized_evolution(oracle: Oracle, rng: np.random.Generator, population: 
     fresh = unseen_archs(oracle, rng)
     first = list(itertools.islice(fresh, population))  # evaluated together (in parallel where the oracle can)
     alive: deque[tuple[Any, float]] = deque(zip(first, map(oracle.score, oracle.query_many(first))))
-    while True:
-        picks = rng.choice(len(alive), size=min(sample_size, len(alive)), replace=False)
-        parent = max((alive[i] for i in picks), key=lambda item: item[1])[0]
-        child = next((c for c in (oracle.space.mutate(parent, rng) for _ in range(max_mutation_tries)) if not oracle.seen(c)), None)
-        child = child if child is not None else next(fresh)
-        alive.append((child, oracle.score(oracle(child))))
-        alive.popleft()
+    while True:  # oracle.batch_size children per round, evaluated together (one at a time: the classic loop)
+        children: list[Any] = []
+        for _ in range(oracle.batch_size):
+            picks = rng.choice(len(alive), size=min(sample_size, len(alive)), replace=False)
+            parent = max((alive[i] for i in picks), key=lambda item: item[1])[0]
+            mutants = (oracle.space.mutate(parent, rng) for _ in range(max_mutation_tries))
+            child = next((c for c in mutants if not oracle.seen(c) and c not in children), None)
+            children.append(child if child is not None else next(fresh))
+        for child, value in zip(children, oracle.query_many(children)):
+            alive.append((child, oracle.score(value)))
+            alive.popleft()
 
 
 def local_search(oracle: Oracle, rng: np.random.Generator) -> None:
