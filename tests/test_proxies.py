@@ -1,0 +1,40 @@
+"""Zero-cost proxies: finite, side-effect free, and they rank nb201 archs like their accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import spearmanr
+
+from nag import bench, spaces
+from nag.errors import ConfigError, UnknownNameError
+from nag.proxies import space_proxies, zero_cost
+
+
+def test_proxies_leave_the_model_as_it_was():
+    torch.manual_seed(0)
+    net = spaces.get("nb201").build(spaces.get("nb201").sample(1, seed=0)[0], C=4, N=1)
+    net.eval()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    scores = zero_cost(net, torch.randn(8, 3, 16, 16))
+    assert set(scores) == {"naswot", "synflow"} and all(np.isfinite(v) for v in scores.values())
+    assert not net.training
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+
+
+def test_proxies_rank_nb201_archs_with_their_accuracy():
+    b = bench.load("nb201-cifar10")
+    archs, acc = b.table("accuracy")
+    pick = np.random.default_rng(0).choice(len(archs), 40, replace=False)
+    scores = space_proxies(b.space, [archs[i] for i in pick], C=8, N=1)
+    assert scores.shape == (40, 2)
+    rho = [spearmanr(scores[:, j], acc[pick])[0] for j in range(2)]
+    assert rho[0] > 0.5 and rho[1] > 0.5  # naswot and synflow (on 15,625 archs: see README)
+
+
+def test_proxy_errors():
+    with pytest.raises(UnknownNameError, match="naswot"):
+        zero_cost(torch.nn.Linear(2, 2), torch.zeros(1, 2), ["grasp"])
+    with pytest.raises(ConfigError, match="image spaces"):
+        space_proxies(spaces.get("nbgraph"), [])
