@@ -22,6 +22,9 @@ zero-shot, then after ``finetune(mode="heads")`` / ``finetune(mode="full")`` on 
 labels of B (each from the A-fitted state); GBDT is refit on A's 500 + B's labels and on
 B's labels alone. A's labels, B's labels and the test archs are disjoint.
 
+``gnn-zc`` is the GNN predictor whose heads also read two zero-cost proxies of each arch
+(NASWOT and synflow from the shipped table, ``nag.proxies.features``; nb201 only);
+``zc-synflow`` ranks by synflow alone, with no labels.
 ``gnn-pretrained`` needs the shipped encoder checkpoint (``Encoder.from_pretrained()``,
 ``nag/checkpoints/encoder``); without it those rows are skipped (and transfer uses
 ``gnn-scratch``). Throughput: ``Predictor.predict`` on 5,000 nb201 archs with one torch
@@ -51,7 +54,9 @@ DATASETS: dict[str, tuple[str, str]] = {
     "nbgraph-citeseer:accuracy": ("nbgraph-citeseer", "accuracy"),
     "nbgraph-computers:accuracy": ("nbgraph-computers", "accuracy"),
 }
-METHODS: tuple[str, ...] = ("gbdt", "mlp", "gnn-scratch", "gnn-pretrained")
+METHODS: tuple[str, ...] = ("gbdt", "mlp", "gnn-scratch", "gnn-pretrained", "gnn-zc", "zc-synflow")
+#: methods that read the shipped zero-cost proxy tables (nag.proxies), so run on those spaces only
+PROXY_METHODS = {"gnn-zc": ("nb201",), "zc-synflow": ("nb201",)}
 SIZES: tuple[int, ...] = (25, 50, 100, 156, 500, 1000)
 SEEDS = 10
 TRANSFER_PAIRS: tuple[tuple[str, str], ...] = (("cora", "citeseer"), ("citeseer", "cora"), ("cora", "computers"))
@@ -158,7 +163,17 @@ def fit_predict(method: str, space: Any, seed: int, train_archs: list, train_y: 
     """Predictions of ``method`` fitted on the train set, and (fit s, predict s)."""
     from nag.predictors.baselines import GBDTBaseline, MLPBaseline
 
+    from nag.proxies import features
+    from nag.predictors.predictor import Predictor
+
     start = time.perf_counter()
+    if method == "zc-synflow":  # no training: the proxy itself ranks
+        return features(space, test_archs)[:, 1], (0.0, time.perf_counter() - start)
+    if method == "gnn-zc":  # the GNN with the two proxies as conditioning inputs of its heads
+        model = Predictor(space=space, seed=seed, condition_dim=2).fit(train_archs, train_y, condition=features(space, train_archs))
+        fitted = time.perf_counter()
+        pred = model.predict(test_archs, condition=features(space, test_archs))[0]
+        return np.asarray(pred), (fitted - start, time.perf_counter() - fitted)
     if method in ("gbdt", "mlp"):
         model = (GBDTBaseline if method == "gbdt" else MLPBaseline)(space, seed=seed).fit(train_archs, train_y)
     else:
@@ -416,7 +431,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def make_jobs(args: argparse.Namespace, methods: list[str]) -> list[Job]:
     """All (dataset, size, seed, method) jobs, the slowest (GNN, largest n) first."""
-    jobs = [Job(d, n, s, m, args.test_cap) for d in args.datasets for n in args.sizes for s in range(args.seeds) for m in methods]
+    jobs = [Job(d, n, s, m, args.test_cap) for d in args.datasets for n in args.sizes for s in range(args.seeds) for m in methods
+            if m not in PROXY_METHODS or DATASETS[d][0].split("-")[0] in PROXY_METHODS[m]]  # fmt: skip
     return sorted(jobs, key=lambda j: (not j.method.startswith("gnn"), -j.size))
 
 

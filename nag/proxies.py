@@ -14,17 +14,22 @@ N=1), which ranks them almost as well as the full network at a tenth of the cost
 from __future__ import annotations
 
 import copy
+import functools
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from nag.errors import ConfigError
+from nag.errors import CheckpointError, ConfigError
 from nag.registry import Registry
 
 PROXIES: Registry[Callable[[nn.Module, torch.Tensor], float]] = Registry("proxy")
+#: the proxies of the shipped tables, in column order
+PROXY_NAMES = ("naswot", "synflow")
 
 
 @PROXIES.register("naswot")
@@ -55,7 +60,7 @@ def _synflow() -> Callable[[nn.Module, torch.Tensor], float]:
             for p in net.parameters():
                 p.abs_()
         net(torch.ones(1, *x.shape[1:], dtype=torch.float64)).sum().backward()
-        total = sum(float((p * p.grad).sum()) for p in net.parameters() if p.grad is not None)
+        total = sum(float((p.detach() * p.grad).sum()) for p in net.parameters() if p.grad is not None)
         return float(np.log(total)) if total > 0 else float("-inf")
 
     return score
@@ -84,3 +89,52 @@ def space_proxies(space: Any, archs: Sequence[Any], proxies: Sequence[str] = ("n
         scores = zero_cost(space.build(arch, **build), x, proxies)
         rows.append([scores[p] for p in proxies])
     return np.asarray(rows, dtype=np.float64)
+
+
+# ----------------------------------------------------------------------- shipped tables
+TABLES_DIR = Path(__file__).resolve().parent / "checkpoints" / "proxies"
+#: how the shipped tables score each arch: small networks, one seed, one random batch
+TABLE_BUILD: dict[str, dict[str, Any]] = {"nb201": {"C": 8, "N": 1}}
+
+
+def build_table(space_name: str, directory: Path | str, progress: bool = True) -> Path:
+    """Score every arch of ``space_name`` (built as :data:`TABLE_BUILD` says) and save the
+    table as a checkpoint: ``values`` [n_archs, 2] (naswot, synflow) in ``all_archs()`` order."""
+    from nag import spaces
+    from nag.checkpoint import save_checkpoint
+
+    space = spaces.get(space_name)
+    started = time.perf_counter()
+    values = space_proxies(space, space.all_archs(), PROXY_NAMES, progress=progress, **TABLE_BUILD[space_name])
+    config = {"space": space_name, "proxies": list(PROXY_NAMES), "build": TABLE_BUILD[space_name], "batch": 32, "seed": 0,
+              "seconds": time.perf_counter() - started,
+              "command": f"python -c \"from nag.proxies import build_table; build_table('{space_name}', '{directory}')\""}  # fmt: skip
+    return save_checkpoint(directory, "proxies", {"values": torch.as_tensor(values)}, config)
+
+
+@functools.lru_cache(maxsize=4)
+def load_table(space_name: str) -> tuple[dict[Any, int], np.ndarray]:
+    """``(row of each arch, values [n, 2])`` of the shipped proxy table of ``space_name``."""
+    from nag import spaces
+    from nag.checkpoint import load_checkpoint
+
+    directory = TABLES_DIR / space_name
+    if not directory.is_dir():
+        raise ConfigError(f"no shipped proxy table for space {space_name!r}; shipped: {sorted(p.name for p in TABLES_DIR.iterdir())}")
+    tensors, config = load_checkpoint(directory, "proxies")
+    archs = spaces.get(space_name).all_archs()
+    values = tensors["values"].double().numpy()
+    if values.shape != (len(archs), len(PROXY_NAMES)):
+        raise CheckpointError(f"{directory}: proxy table of shape {values.shape}, expected {(len(archs), len(PROXY_NAMES))}")
+    return {a: i for i, a in enumerate(archs)}, values
+
+
+def features(space: Any, archs: Sequence[Any]) -> np.ndarray:
+    """``[n, 2]`` proxies of ``archs`` from the shipped table, standardised over the whole
+    space (non-finite scores count as the space's lowest): inputs for a predictor's
+    ``condition=`` (``Predictor(condition_dim=2)``)."""
+    rows, values = load_table(space.name)
+    finite = np.where(np.isfinite(values), values, np.nan)
+    filled = np.where(np.isfinite(values), values, np.nanmin(finite, axis=0))
+    z = (filled - filled.mean(0)) / filled.std(0)
+    return z[[rows[space.coerce(a)] for a in archs]]

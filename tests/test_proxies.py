@@ -38,3 +38,18 @@ def test_proxy_errors():
         zero_cost(torch.nn.Linear(2, 2), torch.zeros(1, 2), ["grasp"])
     with pytest.raises(ConfigError, match="image spaces"):
         space_proxies(spaces.get("nbgraph"), [])
+
+
+def test_the_shipped_nb201_table_matches_fresh_scores_and_standardises():
+    from nag.proxies import PROXY_NAMES, TABLE_BUILD, features, load_table
+
+    space = spaces.get("nb201")
+    rows, values = load_table("nb201")
+    archs = space.all_archs()[:5]
+    fresh = space_proxies(space, archs, PROXY_NAMES, **TABLE_BUILD["nb201"])
+    np.testing.assert_allclose(fresh, values[[rows[a] for a in archs]])
+    z = features(space, space.all_archs())
+    assert z.shape == (15_625, 2) and np.isfinite(z).all()
+    np.testing.assert_allclose(z.mean(0), 0, atol=1e-9)
+    with pytest.raises(ConfigError, match="no shipped proxy table"):
+        load_table("nbgraph")
