@@ -14,11 +14,9 @@ from typing import Any
 import networkx as nx
 
 from nag.atomic_write import write_atomic
-from nag.errors import ConfigError
 from nag.graph import CompGraph
+from nag.plots import image_format, new_figure
 
-#: file suffix -> matplotlib format
-IMAGE_FORMATS = {".png": "png", ".svg": "svg"}
 _ENDS = ("input", "output")
 
 
@@ -37,14 +35,7 @@ def draw(graph: CompGraph, path: Path | str, title: str | None = None) -> Path:
         ConfigError: the suffix is neither ``.png`` nor ``.svg``, or matplotlib is missing.
     """
     path = Path(path)
-    image_format = IMAGE_FORMATS.get(path.suffix.lower())
-    if image_format is None:
-        raise ConfigError(f"cannot draw to {path.name!r}: the file must end in {' or '.join(IMAGE_FORMATS)}")
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ConfigError("drawing needs matplotlib, which is not installed: pip install nag[draw]") from None
+    fmt = image_format(path)
 
     g = nx.DiGraph()
     g.add_nodes_from(range(graph.num_nodes))
@@ -55,8 +46,7 @@ def draw(graph: CompGraph, path: Path | str, title: str | None = None) -> Path:
             g.nodes[node]["layer"] = depth
     pos = nx.multipartite_layout(g, subset_key="layer")
     widest = max(len(layer) for layer in layers)
-    fig = Figure(figsize=(min(1.3 * len(layers) + 1, 80), max(2.5, 0.9 * widest + 1)))
-    FigureCanvasAgg(fig)
+    fig = new_figure((min(1.3 * len(layers) + 1, 80), max(2.5, 0.9 * widest + 1)), layout=None)
     ax = fig.add_subplot()
     ax.set_axis_off()
     nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowstyle="-|>", arrowsize=12, node_size=1800,
@@ -73,7 +63,7 @@ def draw(graph: CompGraph, path: Path | str, title: str | None = None) -> Path:
     ax.set_xlim(min(xs) - x_pad, max(xs) + x_pad)
     ax.set_ylim(min(ys) - y_pad, max(ys) + y_pad)
     fig.tight_layout()
-    write_atomic(path, lambda tmp: fig.savefig(tmp, format=image_format, dpi=100))
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=100))
     return path
 
 

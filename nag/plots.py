@@ -143,19 +143,21 @@ def curve_from_steps(steps: Sequence[Sequence[float]], length: int) -> np.ndarra
 # --------------------------------------------------------------------------- plots
 
 
-def _format(path: Path | str) -> str:
+def image_format(path: Path | str) -> str:
+    """matplotlib's format for ``path`` (``png`` or ``svg``, by its suffix), else ``ConfigError``."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise ConfigError(f"cannot write a plot to {str(path)!r}: the file name must end in one of {', '.join(FORMATS)}")
+        raise ConfigError(f"cannot write a picture to {str(path)!r}: the file name must end in .png or .svg ({', '.join(FORMATS)})")
     return FORMATS[suffix]
 
 
-def _figure(figsize: tuple[float, float]):
+def new_figure(figsize: tuple[float, float], layout: str | None = "constrained"):
+    """A bare matplotlib ``Figure`` (no pyplot state, never a window)."""
     try:
         from matplotlib.figure import Figure
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ConfigError("nag.plots draws with matplotlib: pip install 'nag[plots]' (or matplotlib)") from e
-    return Figure(figsize=figsize, layout="constrained")
+        raise ConfigError("pictures need matplotlib: pip install 'nag[plots]' (or matplotlib)") from e
+    return Figure(figsize=figsize, layout=layout)
 
 
 def _save(fig: Any, path: Path | str, fmt: str) -> None:
@@ -203,7 +205,7 @@ def plot_best_so_far(curves: Mapping[str, Any], path: Path | str, ylabel: str, m
         xlabel: the x-axis label.
         ylim: ``(bottom, top)``; ``None`` in either place keeps the automatic limit.
     """
-    fmt = _format(path)
+    fmt = image_format(path)
     if not curves:
         raise ConfigError("plot_best_so_far needs at least one strategy's curves")
     arrays = {}
@@ -214,7 +216,7 @@ def plot_best_so_far(curves: Mapping[str, Any], path: Path | str, ylabel: str, m
         if a.ndim != 2 or a.shape[1] == 0:
             raise ConfigError(f"curves[{name!r}] must be a [runs, queries] array (got shape {a.shape})")
         arrays[name] = a
-    fig = _figure((7.0, 4.5))
+    fig = new_figure((7.0, 4.5))
     ax = fig.add_subplot()
     worst_early = []
     for (name, a), color in zip(arrays.items(), _colors(len(arrays))):
@@ -270,10 +272,10 @@ def plot_pareto(params: Any, accuracy: Any, path: Path | str, highlight: Mapping
         ylim: ``(bottom, top)``; points outside are clipped, and the legend says how many
             archs of the space lie below the bottom.
     """
-    fmt = _format(path)
+    fmt = image_format(path)
     params, accuracy = np.asarray(params, dtype=np.float64), np.asarray(accuracy, dtype=np.float64)
     front = pareto_front(params, accuracy)
-    fig = _figure((7.0, 4.8))
+    fig = new_figure((7.0, 4.8))
     ax = fig.add_subplot()
     hidden = 0
     if ylim is not None and ylim[0] is not None:

@@ -61,5 +61,5 @@ def test_missing_matplotlib_says_how_to_install(tmp_path, monkeypatch):
     import sys
 
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    with pytest.raises(ConfigError, match=r"pip install nag\[draw\]"):
+    with pytest.raises(ConfigError, match=r"pictures need matplotlib: pip install 'nag\[plots\]'"):
         draw(spaces.get("nb201").to_graph(BEST), tmp_path / "cell.png")

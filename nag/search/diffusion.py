@@ -23,7 +23,7 @@ from nag.search.oracle import Oracle
 
 def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, initial: int = 10, candidates: int = 256,
                      kappa: float = 0.5, epochs: int = 100, guidance_archs: int = 4096, neighbours: int = 3, local_share: float = 0.5,
-                     generator: Any = None) -> None:  # fmt: skip
+                     generator: Any = None, proxies: bool = False) -> None:  # fmt: skip
     """Generator-driven search (see the module docstring).
 
     Args:
@@ -37,6 +37,8 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
             one-choice neighbours).
         local_share: share of each batch taken from the trust region (0: guided samples only).
         generator: a :class:`nag.Generator` for the oracle's space (default: the shipped one).
+        proxies: give the predictor each arch's zero-cost proxies as extra inputs (the
+            shipped table of :mod:`nag.proxies`; nb201 only).
     """
     from nag.generator import Generator
     from nag.guidance import PredictorGuidance
@@ -46,6 +48,10 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         raise ConfigError(f"need batch >= 1, initial >= 2, candidates >= batch and 0 <= local_share <= 1, "
                           f"got {batch}, {initial}, {candidates}, {local_share}")  # fmt: skip
     space = oracle.space
+    if proxies:
+        from nag.proxies import load_table
+
+        load_table(space.name)  # no table for this space: fail before any query
     if generator is None:
         try:
             generator = Generator.from_pretrained(space.name)
@@ -67,7 +73,13 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         y = np.asarray(scores)
         finite = np.isfinite(y)
         y = np.where(finite, y, y[finite].min() if finite.any() else 0.0)  # failed archs: as bad as the worst
-        predictor = Predictor(space=space, seed=seed(), epochs=epochs).fit(archs, y)
+        if proxies:
+            from nag.proxies import features
+
+            fitted = Predictor(space=space, seed=seed(), epochs=epochs, condition_dim=2).fit(archs, y, condition=features(space, archs))
+            predictor: Any = _WithInputs(fitted, lambda items: features(space, items))
+        else:
+            predictor = Predictor(space=space, seed=seed(), epochs=epochs).fit(archs, y)
         guide = PredictorGuidance(predictor, archs=guidance_archs, iterations=300, calibration_samples=64, seed=seed())
         guided = _unseen(generator.sample(candidates, guidance=guide, seed=seed(), exclude=archs), oracle)
         best = [archs[i] for i in np.argsort(-y, kind="stable")[:neighbours]]
@@ -76,6 +88,16 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         chosen = _top(predictor, local, n_local, kappa)
         chosen += _top(predictor, [a for a in guided if a not in set(chosen)], batch - len(chosen), kappa)
         query(chosen)
+
+
+class _WithInputs:
+    """A predictor whose extra inputs are computed from the archs: ``predict(archs)``."""
+
+    def __init__(self, predictor: Any, inputs: Any):
+        self.predictor, self.inputs, self.metrics = predictor, inputs, predictor.metrics
+
+    def predict(self, archs: list[Any]) -> Any:
+        return self.predictor.predict(archs, condition=self.inputs(archs))
 
 
 def _top(predictor: Any, pool: list[Any], k: int, kappa: float) -> list[Any]:
