@@ -53,3 +53,16 @@ def test_the_shipped_nb201_table_matches_fresh_scores_and_standardises():
     np.testing.assert_allclose(z.mean(0), 0, atol=1e-9)
     with pytest.raises(ConfigError, match="no shipped proxy table"):
         load_table("nbgraph")
+
+
+@pytest.mark.slow
+def test_diffusion_search_can_feed_the_proxies_to_its_predictor():
+    from nag import search
+    from nag.generator import Generator
+
+    b = bench.load("nb201-cifar10")
+    traj = search.run("diffusion", b, metric="accuracy", budget=12, seed=0, generator=Generator.from_pretrained("nb201"),
+                      initial=6, batch=3, candidates=16, epochs=5, guidance_archs=300, proxies=True)  # fmt: skip
+    assert len(traj) == 12 and len(set(traj.archs)) == 12
+    with pytest.raises(ConfigError, match="no shipped proxy table"):
+        search.run("diffusion", "nbgraph-cora", budget=5, proxies=True)
