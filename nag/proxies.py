@@ -85,8 +85,10 @@ def space_proxies(space: Any, archs: Sequence[Any], proxies: Sequence[str] = ("n
     x = torch.randn(batch, *shape, generator=torch.Generator().manual_seed(seed))
     rows = []
     for arch in tqdm(archs, desc="zero-cost proxies", disable=not progress):
-        torch.manual_seed(seed)
-        scores = zero_cost(space.build(arch, **build), x, proxies)
+        with torch.random.fork_rng():  # the same initial weights for every arch; the caller's RNG untouched
+            torch.manual_seed(seed)
+            model = space.build(arch, **build)
+        scores = zero_cost(model, x, proxies)
         rows.append([scores[p] for p in proxies])
     return np.asarray(rows, dtype=np.float64)
 
@@ -131,10 +133,13 @@ def load_table(space_name: str) -> tuple[dict[Any, int], np.ndarray]:
 
 def features(space: Any, archs: Sequence[Any]) -> np.ndarray:
     """``[n, 2]`` proxies of ``archs`` from the shipped table, standardised over the whole
-    space (non-finite scores count as the space's lowest): inputs for a predictor's
+    space (-inf and NaN count as the space's lowest score, +inf as its highest): inputs for a predictor's
     ``condition=`` (``Predictor(condition_dim=2)``)."""
     rows, values = load_table(space.name)
     finite = np.where(np.isfinite(values), values, np.nan)
-    filled = np.where(np.isfinite(values), values, np.nanmin(finite, axis=0))
-    z = (filled - filled.mean(0)) / filled.std(0)
+    if np.isnan(finite).all(axis=0).any():
+        raise CheckpointError(f"the {space.name} proxy table has a column without a finite value")
+    filled = np.where(values == -np.inf, np.nanmin(finite, axis=0), np.where(values == np.inf, np.nanmax(finite, axis=0), finite))
+    filled = np.where(np.isnan(filled), np.nanmin(finite, axis=0), filled)
+    z = (filled - filled.mean(0)) / np.maximum(filled.std(0), 1e-12)
     return z[[rows[space.coerce(a)] for a in archs]]

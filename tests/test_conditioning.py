@@ -73,6 +73,24 @@ def test_condition_errors_are_clear(conditioned):
         plain.sample(4, condition="good")
     with pytest.raises(ConfigError, match="one name \\(or None\\) per arch"):
         Generator.fit("nb201", plain.universe[:3], conditions=["a"], iterations=1)
+    from nag.generator.config import GeneratorConfig
+
+    with pytest.raises(ConfigError, match="must be a list of names"):
+        GeneratorConfig(conditions="cora")
+    with pytest.raises(ConfigError, match="got no conditions="):
+        Generator.fit("nb201", plain.universe[:3], config=GeneratorConfig(conditions=("x",), iterations=1))
+
+
+def test_learning_an_embedding_leaves_the_network_as_the_user_set_it(conditioned):
+    conditioned.denoiser.node_in.requires_grad_(False)
+    before = {k: v.clone() for k, v in conditioned.denoiser.state_dict().items()}
+    try:
+        conditioned.embed(conditioned.universe[:5], iterations=3)
+        assert not conditioned.denoiser.node_in.weight.requires_grad
+        assert conditioned.denoiser.layers[0].qkv.weight.requires_grad
+        assert all(torch.equal(before[k], v) for k, v in conditioned.denoiser.state_dict().items())
+    finally:
+        conditioned.denoiser.node_in.requires_grad_(True)
 
 
 def test_the_shipped_dataset_generator_samples_for_each_nbgraph_dataset():
@@ -97,3 +115,10 @@ def test_cli_sample_takes_a_condition(capsys):
     assert main(["sample", "space=nbgraph", "n=4", "condition=nbgraph-mnist"]) == 2
     err = capsys.readouterr().err
     assert "unknown condition 'nbgraph-mnist'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_condition_on_a_space_without_a_conditioned_generator(capsys):
+    from nag.cli.main import main
+
+    assert main(["sample", "space=nb201", "n=4", "condition=good"]) == 2
+    assert "no conditioned generator ships for space nb201" in capsys.readouterr().err

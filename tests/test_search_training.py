@@ -98,6 +98,12 @@ def test_a_table_made_with_other_settings_is_never_mixed_in(tmp_path):
     with pytest.raises(ConfigError, match="no runs.csv.meta.json"):
         oracle(table)
     assert table.read_text() == before
+    table.with_name("runs.csv.meta.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="cannot read"):
+        oracle(table)
+    fresh = tmp_path / "fresh.csv"
+    TrainingOracle("nb201", "digits", longer, table=fresh, executor=CountingExecutor(), build=TINY)  # settings only, no results
+    oracle(fresh)  # so other settings may still take the table over
     with pytest.raises(ConfigError, match="is a folder"):
         oracle(tmp_path)
 

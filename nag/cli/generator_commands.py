@@ -193,7 +193,12 @@ def cmd_sample(cfg: DictConfig) -> int:
     columns = list(dict.fromkeys(([cfg.metric] if cfg.guidance == "bench" else []) + list(COST_METRICS)))
     columns = [c for c in columns if bench is not None and c in bench.metrics]
     with one_thread():
-        default = CONDITIONED_GENERATORS.get(space.name) if cfg.condition is not None and cfg.generator is None else None
+        default = None
+        if cfg.condition is not None and cfg.generator is None:
+            if space.name not in CONDITIONED_GENERATORS:
+                raise ConfigError(f"no conditioned generator ships for space {space.name} (only for: {', '.join(CONDITIONED_GENERATORS)}); "
+                                  "pass generator=DIR, one fit with Generator.fit(..., conditions=)")  # fmt: skip
+            default = CONDITIONED_GENERATORS[space.name]
         generator = load_generator(cfg.generator or default, space)
         generator.feasible_set(constraints, bench)  # unknown constraint metrics, or none feasible: fail now
         guidance = _sample_guidance(cfg, predictor, bench)

@@ -25,7 +25,7 @@ def resolve(generator: Any, condition: Any) -> torch.Tensor | None:
     embedding (e.g. from :func:`learn_embedding`); None for no condition."""
     table = generator.denoiser.condition
     if condition is None:
-        return None if table is None else table.weight[0].detach()
+        return None
     if table is None:
         raise ConfigError("this generator was fit without conditions; fit one with Generator.fit(..., conditions=...)")
     names = generator.config.conditions
@@ -77,6 +77,7 @@ def learn_embedding(generator: Any, archs: Sequence[Any], weights: Sequence[floa
     optimiser = torch.optim.Adam([embedding], lr=lr)
     steps, k = len(generator.alpha_bar) - 1, generator.layout.max_size
     alpha = torch.as_tensor(generator.alpha_bar, dtype=torch.float32)
+    trainable = {name: p.requires_grad for name, p in denoiser.named_parameters()}
     denoiser.requires_grad_(False)
     try:
         for _ in range(iterations):
@@ -90,7 +91,8 @@ def learn_embedding(generator: Any, archs: Sequence[Any], weights: Sequence[floa
             loss.backward()
             optimiser.step()
     finally:
-        denoiser.requires_grad_(True)
+        for name, p in denoiser.named_parameters():
+            p.requires_grad_(trainable[name])
     return embedding.detach()
 
 

@@ -28,6 +28,8 @@ class GeneratorConfig(JSONConfig):
     condition_dropout: float = 0.15  # share of conditioned training rows seen without their condition
 
     def __post_init__(self) -> None:
+        if isinstance(self.conditions, str) or not isinstance(self.conditions, (tuple, list)):
+            raise ConfigError(f"GeneratorConfig.conditions must be a list of names, got {self.conditions!r}")
         object.__setattr__(self, "conditions", tuple(self.conditions))  # JSON gives a list
         if not all(isinstance(c, str) and c for c in self.conditions) or len(set(self.conditions)) != len(self.conditions):
             raise ConfigError(f"GeneratorConfig.conditions must be distinct non-empty names, got {self.conditions!r}")

@@ -79,6 +79,8 @@ class Generator:
         ``sample(condition=name)`` (an arch may appear once per condition)."""
         config = config or GeneratorConfig(**fields)
         labels = None
+        if conditions is None and config.conditions:
+            raise ConfigError("config.conditions names conditions but fit got no conditions= (one name or None per arch)")
         if conditions is not None:
             if archs is None or len(conditions) != len(archs):
                 raise ConfigError("conditions needs archs= and one name (or None) per arch")

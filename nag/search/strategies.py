@@ -54,7 +54,9 @@ def regularized_evolution(oracle: Oracle, rng: np.random.Generator, population: 
             parent = max((alive[i] for i in picks), key=lambda item: item[1])[0]
             mutants = (oracle.space.mutate(parent, rng) for _ in range(max_mutation_tries))
             child = next((c for c in mutants if not oracle.seen(c) and c not in children), None)
-            children.append(child if child is not None else next(fresh))
+            if child is None:
+                child = next(a for a in fresh if a not in children)
+            children.append(child)
         for child, value in zip(children, oracle.query_many(children)):
             alive.append((child, oracle.score(value)))
             alive.popleft()

@@ -146,18 +146,19 @@ class TrainingOracle:
         if self.table.is_dir() or meta.is_dir():
             raise ConfigError(f"table={self.table} is a folder; give a .csv file")
         mine = self.settings()
-        if meta.is_file():
-            saved = json.loads(meta.read_text())
+        if self.table.is_file():  # settings matter only where there are results to reuse
+            if not meta.is_file():
+                raise ConfigError(f"{self.table} has no {meta.name} saying how its values were made; use another table "
+                                  f"(or, if it was made with these settings, write them there: TrainingOracle.settings())")  # fmt: skip
+            try:
+                saved = json.loads(meta.read_text())
+            except (OSError, ValueError) as e:
+                raise ConfigError(f"cannot read {meta}: {e}") from None
             differ = sorted(k for k in set(mine) | set(saved) if mine.get(k) != saved.get(k))
             if differ:
                 changes = "; ".join(f"{k}: {saved.get(k)} -> {mine.get(k)}" for k in differ)
                 raise ConfigError(f"{self.table} holds results made with other settings ({changes}); use another table")
-        elif self.table.is_file():
-            raise ConfigError(f"{self.table} has no {meta.name} saying how its values were made; use another table")
-        try:
-            write_atomic(meta, lambda tmp: tmp.write_text(json.dumps(mine, indent=2) + "\n"))
-        except OSError as e:
-            raise ConfigError(f"cannot write beside table={self.table}: {e.strerror or e}") from None
+        write_atomic(meta, lambda tmp: tmp.write_text(json.dumps(mine, indent=2) + "\n"))
 
     def _read_table(self) -> dict[Any, dict[str, Any]]:
         if not self.table.is_file():
