@@ -27,3 +27,16 @@ def _single_threaded_torch():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``nag ARGV...`` in-process: ``cli("bench", "nb201-cifar10") -> (exit code, stdout, stderr)``."""
+    from nag.cli.main import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

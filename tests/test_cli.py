@@ -8,32 +8,25 @@ import sys
 
 import pytest
 
-from nag.cli.main import main
 
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_help_lists_commands(capsys):
-    code, out, _ = run(capsys, "--help")
+def test_help_lists_commands(cli):
+    code, out, _ = cli("--help")
     assert code == 0
     for command in ("spaces", "bench", "search", "sample", "demo", "pretrain", "fit", "predict"):
         assert command in out
 
 
-def test_spaces_lists_every_space_with_its_size(capsys):
-    code, out, _ = run(capsys, "spaces")
+def test_spaces_lists_every_space_with_its_size(cli):
+    code, out, _ = cli("spaces")
     assert code == 0
     assert "nb201" in out and "15625" in out and "26206" in out and "2021" in out
 
 
-def test_bench_summary_shows_the_published_figures(capsys):
-    code, out, _ = run(capsys, "bench", "nb201-cifar10", "json=true")
+def test_bench_summary_shows_the_published_figures(cli):
+    code, out, _ = cli("bench", "nb201-cifar10", "json=true")
     assert code == 0
     summary = json.loads(out)
     assert summary["best"] == pytest.approx(94.0664)
@@ -41,8 +34,8 @@ def test_bench_summary_shows_the_published_figures(capsys):
     assert summary["size"] == 15625
 
 
-def test_bench_accepts_a_pasted_arch_string(capsys):
-    code, out, _ = run(capsys, "bench", "nb201-cifar10", f"arch={BEST}", "json=true")
+def test_bench_accepts_a_pasted_arch_string(cli):
+    code, out, _ = cli("bench", "nb201-cifar10", f"arch={BEST}", "json=true")
     assert code == 0
     row = json.loads(out)
     assert row["accuracy"] == pytest.approx(94.0664)
@@ -50,15 +43,15 @@ def test_bench_accepts_a_pasted_arch_string(capsys):
     assert row["rank by accuracy"].startswith("1 of")
 
 
-def test_bench_accepts_a_quoted_arch_string(capsys):
-    code, out, _ = run(capsys, "bench", "nbgraph-cora", "arch='0,0,1,2:gcn,gat,skip,fc'", "json=true")
+def test_bench_accepts_a_quoted_arch_string(cli):
+    code, out, _ = cli("bench", "nbgraph-cora", "arch='0,0,1,2:gcn,gat,skip,fc'", "json=true")
     assert code == 0
     assert json.loads(out)["arch"] == "0,1,1,2:skip,gat,gcn,fc"
 
 
-def test_search_writes_its_trajectory(capsys, tmp_path):
+def test_search_writes_its_trajectory(cli, tmp_path):
     out_file = tmp_path / "sub" / "trajectory.json"
-    code, out, _ = run(capsys, "search", "strategy=re", "budget=40", "seed=1", "quiet=true", "options.population=10",
+    code, out, _ = cli("search", "strategy=re", "budget=40", "seed=1", "quiet=true", "options.population=10",
                        f"out={out_file}")  # fmt: skip
     assert code == 0 and "re" in out
     data = json.loads(out_file.read_text())
@@ -74,10 +67,10 @@ def _table_archs(out: str) -> list[str]:
     return [line.split()[0] for line in lines[start:] if line.startswith(("|", "0"))]
 
 
-def test_sample_prints_n_valid_archs(capsys):
+def test_sample_prints_n_valid_archs(cli):
     from nag import spaces
 
-    code, out, _ = run(capsys, "sample", "n=6", "seed=1", "quiet=true")
+    code, out, _ = cli("sample", "n=6", "seed=1", "quiet=true")
     assert code == 0
     archs = _table_archs(out)
     assert len(archs) == 6
@@ -87,11 +80,11 @@ def test_sample_prints_n_valid_archs(capsys):
 
 
 @pytest.mark.parametrize("space, bound", [("nb201", 4e5), ("nbgraph", 1.8e6)])
-def test_sample_meets_constraints_and_writes_json_lines(capsys, tmp_path, space, bound):
+def test_sample_meets_constraints_and_writes_json_lines(cli, tmp_path, space, bound):
     from nag import bench, spaces
 
     out_file = tmp_path / "sub" / "archs.jsonl"
-    code, out, _ = run(capsys, "sample", space, "n=12", f"constraints.params=<={bound:g}", f"out={out_file}", "quiet=true")
+    code, out, _ = cli("sample", space, "n=12", f"constraints.params=<={bound:g}", f"out={out_file}", "quiet=true")
     assert code == 0 and f"archs written to {out_file}" in out
     rows = [json.loads(line) for line in out_file.read_text().splitlines()]
     assert len(rows) == 12 and [r["arch"] for r in rows] == _table_archs(out)
@@ -101,22 +94,22 @@ def test_sample_meets_constraints_and_writes_json_lines(capsys, tmp_path, space,
         assert row["params"] == table.query(arch, "params") <= bound
 
 
-def test_sample_guided_by_the_shipped_predictor(capsys):
-    code, out, _ = run(capsys, "sample", "n=4", "guidance=predictor", "scale=2", "quiet=true")
+def test_sample_guided_by_the_shipped_predictor(cli):
+    code, out, _ = cli("sample", "n=4", "guidance=predictor", "scale=2", "quiet=true")
     assert code == 0
     assert "predicted accuracy" in out and "±" in out and "guidance scale 2" in out
     assert len(_table_archs(out)) == 4
 
 
-def test_sample_guided_by_benchmark_lookups_shows_the_metric(capsys):
-    code, out, _ = run(capsys, "sample", "n=4", "guidance=bench", "metric=accuracy", "quiet=true")
+def test_sample_guided_by_benchmark_lookups_shows_the_metric(cli):
+    code, out, _ = cli("sample", "n=4", "guidance=bench", "metric=accuracy", "quiet=true")
     assert code == 0
     header = next(line for line in out.splitlines() if line.startswith("arch "))
     assert header.split()[1:] == ["accuracy", "params", "flops"]
 
 
-def test_demo_compares_guided_samples_with_random_archs(capsys):
-    code, out, _ = run(capsys, "demo", "n=8", "quiet=true")
+def test_demo_compares_guided_samples_with_random_archs(cli):
+    code, out, _ = cli("demo", "n=8", "quiet=true")
     assert code == 0
     assert "guided:" in out and "random:" in out and "94.07" in out
     assert out.count("true accuracy") == 2 and "in top 1%" in out
@@ -150,24 +143,24 @@ def test_demo_compares_guided_samples_with_random_archs(capsys):
         (["frobnicate"], "unknown command 'frobnicate'"),
     ],
 )
-def test_bad_input_gives_one_line_and_exit_2(capsys, argv, fragment):
-    code, out, err = run(capsys, *argv)
+def test_bad_input_gives_one_line_and_exit_2(cli, argv, fragment):
+    code, out, err = cli(*argv)
     assert code == 2
     assert fragment in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
 
 
-def test_fit_then_predict_round_trip(capsys, tmp_path):
+def test_fit_then_predict_round_trip(cli, tmp_path):
     ckpt = tmp_path / "predictor"
-    code, out, _ = run(capsys, "fit", "encoder=scratch", "n_labels=30", "epochs=20", "test_cap=200", "quiet=true", f"out={ckpt}")
+    code, out, _ = cli("fit", "encoder=scratch", "n_labels=30", "epochs=20", "test_cap=200", "quiet=true", f"out={ckpt}")
     assert code == 0 and "Spearman" in out
     config = json.loads((ckpt / "config.json").read_text())
     assert config["command"].startswith("nag fit") and -1 <= config["reached"]["spearman"] <= 1
     archs = tmp_path / "archs.txt"
     archs.write_text(f"# best and worst\n{BEST}\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|\n")
     out_file = tmp_path / "pred.csv"
-    code, out, _ = run(capsys, "predict", f"ckpt={ckpt}", f"archs={archs}", f"out={out_file}")
+    code, out, _ = cli("predict", f"ckpt={ckpt}", f"archs={archs}", f"out={out_file}")
     assert code == 0
     lines = out_file.read_text().splitlines()
     assert lines[0] == "arch,accuracy,accuracy_std" and len(lines) == 3

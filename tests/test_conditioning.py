@@ -106,19 +106,15 @@ def test_the_shipped_dataset_generator_samples_for_each_nbgraph_dataset():
     assert len(generator.config.conditions) == 8 and "nbgraph-pubmed" in generator.config.conditions
 
 
-def test_cli_sample_takes_a_condition(capsys):
-    from nag.cli.main import main
-
-    assert main(["sample", "space=nbgraph", "n=4", "condition=nbgraph-cs", "quiet=true"]) == 0
-    out = capsys.readouterr().out
+def test_cli_sample_takes_a_condition(cli):
+    code, out, _ = cli("sample", "space=nbgraph", "n=4", "condition=nbgraph-cs", "quiet=true")
+    assert code == 0
     assert "conditioned on nbgraph-cs" in out and "4 archs in" in out
-    assert main(["sample", "space=nbgraph", "n=4", "condition=nbgraph-mnist"]) == 2
-    err = capsys.readouterr().err
+    code, _, err = cli("sample", "space=nbgraph", "n=4", "condition=nbgraph-mnist")
+    assert code == 2
     assert "unknown condition 'nbgraph-mnist'" in err and len(err.strip().splitlines()) == 1
 
 
-def test_cli_condition_on_a_space_without_a_conditioned_generator(capsys):
-    from nag.cli.main import main
-
-    assert main(["sample", "space=nb201", "n=4", "condition=good"]) == 2
-    assert "no conditioned generator ships for space nb201" in capsys.readouterr().err
+def test_cli_condition_on_a_space_without_a_conditioned_generator(cli):
+    code, _, err = cli("sample", "space=nb201", "n=4", "condition=good")
+    assert code == 2 and "no conditioned generator ships for space nb201" in err

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from nag import spaces
-from nag.cli.main import main
 from nag.errors import ConfigError, ExportError, UnknownNameError
 from nag.export import check_onnx, export, formats
 
@@ -138,19 +137,13 @@ def test_every_gnn_op_but_gat_exports_to_onnx_with_dynamic_sizes(tmp_path, op):
 
 
 # ------------------------------------------------------------------------ CLI
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_cli_exports_the_best_arch_of_a_samples_file(capsys, tmp_path):
+def test_cli_exports_the_best_arch_of_a_samples_file(cli, tmp_path):
     samples = tmp_path / "samples.jsonl"
     worse = "|none~0|+|skip_connect~0|none~1|+|none~0|none~1|avg_pool_3x3~2|"
     samples.write_text("\n".join(json.dumps(row) for row in [{"arch": worse, "predicted_accuracy": 80.0},
                                                              {"arch": BEST, "predicted_accuracy": 93.5}]) + "\n")  # fmt: skip
     out_file = tmp_path / "out" / "best.onnx"
-    code, out, err = run(capsys, "export", "space=nb201", f"arch=best-of:{samples}", f"out={out_file}",
+    code, out, err = cli("export", "space=nb201", f"arch=best-of:{samples}", f"out={out_file}",
                          "C=4", "N=1", "resolution=8")  # fmt: skip
     assert code == 0, err
     assert out_file.is_file() and BEST in out
@@ -158,9 +151,9 @@ def test_cli_exports_the_best_arch_of_a_samples_file(capsys, tmp_path):
     assert float(out.split("max |difference|")[1].split()[0]) < 1e-4
 
 
-def test_cli_draws_an_arch(capsys, tmp_path):
+def test_cli_draws_an_arch(cli, tmp_path):
     out_file = tmp_path / "cell.svg"
-    code, out, _ = run(capsys, "draw", "space=nbgraph", "arch=0,0,1,2:gcn,gat,skip,fc", f"out={out_file}", "level=network")
+    code, out, _ = cli("draw", "space=nbgraph", "arch=0,0,1,2:gcn,gat,skip,fc", f"out={out_file}", "level=network")
     assert code == 0
     assert out_file.read_text().lstrip().startswith(("<?xml", "<svg")) and "12 nodes" in out
 
@@ -175,9 +168,9 @@ def test_cli_draws_an_arch(capsys, tmp_path):
     (("draw", f"arch={BEST}", "out=cell.png", "level=stage"), "no graph level 'stage'"),
     (("draw", "arch=best-of:missing.jsonl", "out=cell.png"), "no such file"),
 ])  # fmt: skip
-def test_cli_errors_give_one_line_and_exit_2(capsys, tmp_path, argv, fragment):
+def test_cli_errors_give_one_line_and_exit_2(cli, tmp_path, argv, fragment):
     argv = [a.replace("OUT", str(tmp_path)) for a in argv]
-    code, _, err = run(capsys, *argv)
+    code, _, err = cli(*argv)
     assert code == 2
     assert fragment in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -9,7 +9,6 @@ import pytest
 
 from nag import search
 from nag.bench import from_table
-from nag.cli.main import main
 from nag.errors import ConfigError, DatasetError
 from nag.executors import SerialExecutor
 from nag.search.training import TrainingOracle
@@ -149,12 +148,12 @@ def test_ray_backed_search_with_a_local_instance(tmp_path, monkeypatch):
     np.testing.assert_allclose(trajectory.values, serial.values)
 
 
-def test_cli_search_with_the_training_oracle(capsys, tmp_path):
+def test_cli_search_with_the_training_oracle(cli, tmp_path):
     table, out = tmp_path / "runs.csv", tmp_path / "trajectory.json"
     argv = ["search", "strategy=random", "oracle=train", "space=nb201", "data=digits", "epochs=1", "budget=2", "model.C=2",
             "model.N=1", "executor=serial", f"table={table}", f"out={out}", "quiet=true"]  # fmt: skip
-    assert main(argv) == 0
-    text = capsys.readouterr().out
+    code, text, _ = cli(*argv)
+    assert code == 0
     assert "best val_accuracy" in text and str(table) in text
     assert len(json.loads(out.read_text())["values"]) == 2 and len(from_table(table, "nb201")) == 2
 
@@ -163,9 +162,8 @@ def test_cli_search_with_the_training_oracle(capsys, tmp_path):
                                            (["executor=dask"], "unknown executor"),
                                            (["address=ray://x:10001"], "add executor=ray"),
                                            (["data=karate"], "builds image_classification models")])  # fmt: skip
-def test_cli_training_search_errors_are_one_line(capsys, args, message):
-    code = main(["search", "oracle=train", "budget=2", "executor=serial", *args])
-    err = capsys.readouterr().err
+def test_cli_training_search_errors_are_one_line(cli, args, message):
+    code, _, err = cli("search", "oracle=train", "budget=2", "executor=serial", *args)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
