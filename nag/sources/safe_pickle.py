@@ -1,8 +1,10 @@
-"""A restricted unpickler for the benchmark files shipped inside data packages.
+"""A restricted unpickler: only the globals a caller allows can be resolved.
 
-Only the handful of globals those files need can be resolved; any other global (the
-way a malicious pickle runs code) raises :class:`~nag.errors.BenchmarkDataError`.
-Never use this on files a user hands over: user data comes in as CSV / JSON / Parquet.
+Any other global (the way a malicious pickle runs code) raises
+:class:`~nag.errors.BenchmarkDataError`. :func:`safe_load` reads the benchmark files
+shipped inside data packages; :func:`restricted_load` takes its own allow-list (the
+CIFAR-10 reader of :mod:`nag.train.datasets` allows numeric numpy arrays and nothing
+else). Users' own tables come in as CSV / JSON / Parquet.
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ DEFAULT_ALLOWED: dict[tuple[str, str], Callable[..., Any]] = {
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
-    def __init__(self, file: io.BufferedIOBase, allowed: dict[tuple[str, str], Callable[..., Any]], source: str):
-        super().__init__(file)
+    def __init__(self, file: io.BufferedIOBase, allowed: dict[tuple[str, str], Callable[..., Any]], source: str,
+                 encoding: str = "ASCII"):  # fmt: skip
+        super().__init__(file, encoding=encoding)
         self._allowed, self._source = allowed, source
 
     def find_class(self, module: str, name: str) -> Any:
@@ -61,7 +64,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return self._allowed[(module, name)]
         except KeyError:
             raise BenchmarkDataError(
-                f"{self._source} asks for {module}.{name}, which nag's benchmark reader does not allow"
+                f"{self._source} asks for {module}.{name}, which nag does not unpickle (its reader does not allow it)"
             ) from None
 
 
@@ -76,3 +79,9 @@ def safe_load(path: Path | str, extra: dict[tuple[str, str], Callable[..., Any]]
         raise
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as e:
         raise BenchmarkDataError(f"cannot read benchmark file {path}: {e}") from e
+
+
+def restricted_load(data: bytes, allowed: dict[tuple[str, str], Callable[..., Any]], source: str, encoding: str = "ASCII") -> Any:
+    """Unpickle ``data`` resolving only the ``allowed`` globals (``encoding``: how Python 2
+    pickles' str become Python 3 objects, e.g. ``"bytes"``)."""
+    return _RestrictedUnpickler(io.BytesIO(data), allowed, source, encoding).load()

@@ -11,7 +11,6 @@ channel with the training split's mean and std.
 
 from __future__ import annotations
 
-import io
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from nag.errors import DatasetError, UnknownNameError
+from nag.errors import BenchmarkDataError, DatasetError, UnknownNameError
 from nag.registry import Registry
+from nag.sources.safe_pickle import DEFAULT_ALLOWED, restricted_load
 from nag.train.data import ImageData, stratified_split
 
 DATASETS: Registry[Callable[..., Any]] = Registry("dataset")
@@ -96,17 +96,10 @@ class _NDArray:
 
 def _checked_reconstruct(cls: Any, shape: Any, dtype: Any) -> np.ndarray:
     # numpy pickles an array as _reconstruct(ndarray, (0,), b"b") followed by __setstate__
-    # carrying the real shape, dtype and bytes; the dtype there comes from _numeric_dtype
+    # carrying the real shape, dtype and bytes; the dtype there comes from safe_pickle's numeric-only dtype
     if cls is not _NDArray:
         raise DatasetError(f"refusing to unpickle an array of type {cls!r}")
     return np.ndarray.__new__(np.ndarray, (0,), np.uint8)
-
-
-def _numeric_dtype(spec: str, align: bool = False, copy: bool = False) -> np.dtype:
-    dtype = np.dtype(spec)
-    if dtype.kind not in "biuf":
-        raise DatasetError(f"refusing a numpy array of dtype {spec!r}")
-    return dtype
 
 
 def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
@@ -116,30 +109,21 @@ def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
     return text.encode("latin1")
 
 
+#: the only globals a CIFAR-10 batch may name: numeric numpy arrays (a batch cannot run code)
 _CIFAR_GLOBALS = {
+    **DEFAULT_ALLOWED,  # numeric dtypes and scalars
     ("_codecs", "encode"): _latin1_bytes,
     ("numpy.core.multiarray", "_reconstruct"): _checked_reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _checked_reconstruct,
     ("numpy", "ndarray"): _NDArray,
-    ("numpy", "dtype"): _numeric_dtype,
 }
-
-
-class _CifarUnpickler(pickle.Unpickler):
-    """Resolves only numeric numpy arrays: a batch file cannot run code when read."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return _CIFAR_GLOBALS[(module, name)]
-        except KeyError:
-            raise DatasetError(f"a CIFAR-10 batch asks for {module}.{name}, which nag does not unpickle") from None
 
 
 def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Images ``[N, 3, 32, 32]`` uint8 and labels of one CIFAR-10 python batch file."""
     try:
-        batch = _CifarUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()
-    except DatasetError as e:
+        batch = restricted_load(path.read_bytes(), _CIFAR_GLOBALS, "a CIFAR-10 batch", encoding="bytes")
+    except (DatasetError, BenchmarkDataError) as e:
         raise DatasetError(f"{path}: {e}") from None
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, MemoryError) as e:
         raise DatasetError(f"cannot read CIFAR-10 batch {path}: {type(e).__name__}: {e}") from e
