@@ -58,11 +58,8 @@ def cmd_train_arch(cfg: DictConfig) -> int:
     if not cfg.quiet:
         print(f"training {space.to_str(arch)} on {getattr(data, 'name', cfg.data)} for {config.epochs} epochs")
     result = train(model, data, config, out_dir=out, resume=cfg.resume, run_info=run_info(space, arch, data, build_kwargs))
-    row = {"space": space.name, "arch": space.to_str(arch), "data": str(cfg.data), "accuracy": result.accuracy,
-           "val_accuracy": result.val_accuracy, "test_accuracy": result.test_accuracy, "params": result.params, "flops": flops,
-           "epochs": result.epochs, "best_epoch": result.best_epoch, "samples_per_second": result.samples_per_second,
-           "seconds": result.seconds, "device": result.device, "precision": result.precision,
-           "model": build_kwargs, "train": config.to_dict()}  # fmt: skip
+    row = {"space": space.name, "arch": space.to_str(arch), "data": str(cfg.data), **result.to_dict(with_history=False),
+           "flops": flops, "model": build_kwargs, "train": config.to_dict()}  # fmt: skip
     split = "test" if result.test_accuracy is not None else "validation"
     print(format_table(["field", "value"], [
         [f"accuracy ({split})", f"{result.accuracy:.4f}"], ["params", result.params], ["FLOPs (MACs)", flops],
