@@ -43,8 +43,13 @@ class TrainJob:
     build: dict[str, Any] = field(default_factory=dict)
 
 
+def _dataset(name: str, options: dict[str, Any]) -> Any:
+    """The dataset, loaded once per process for the same name and options."""
+    return _cached_dataset(name, json.dumps(options, sort_keys=True))
+
+
 @functools.lru_cache(maxsize=4)
-def _dataset(name: str, options: str) -> Any:
+def _cached_dataset(name: str, options: str) -> Any:
     from nag.train import load_dataset
 
     return load_dataset(name, **json.loads(options))
@@ -56,7 +61,7 @@ def run_train_job(job: TrainJob) -> dict[str, Any]:
     from nag.train import train_arch
 
     space = spaces.get(job.space)
-    data = _dataset(job.data, json.dumps(job.data_options, sort_keys=True))
+    data = _dataset(job.data, job.data_options)
     try:
         result = train_arch(space, job.arch, data, TrainConfig(**job.config), **job.build)
     except TrainingError:  # a diverging candidate is a bad candidate, not a failed search
@@ -111,7 +116,7 @@ class TrainingOracle:
         """Load the data and build one arch now, so a bad dataset fails before any training."""
         from nag.train import build_for
 
-        data = _dataset(self.data, json.dumps(self.data_options, sort_keys=True))
+        data = _dataset(self.data, self.data_options)
         build_for(self.space, self.space.sample(1, seed=0)[0], data, **self.build)
 
     def __call__(self, archs: Sequence[Any]) -> np.ndarray:
