@@ -18,10 +18,9 @@ import time
 import numpy as np
 import torch
 
+from baselines import METRIC, TARGETS, reference
 from nag import bench, search
 from nag.atomic_write import write_json
-
-TARGETS = {"optimum": 0.0, "top0.1%": 0.001, "top1%": 0.01}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,14 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     b = bench.load("nb201-cifar10")
-    _, optimum = b.best("accuracy")
-    thresholds = {t: optimum if f == 0 else b.threshold(f, "accuracy") for t, f in TARGETS.items()}
+    thresholds = reference(b.name)["targets"]
     out: dict = {"seeds": args.seeds, "budget": args.budget, "variants": {}}
     for variant, proxies in (("diffusion", False), ("diffusion+proxies", True)):
         runs = []
         for seed in range(args.seeds):
             started = time.perf_counter()
-            trajectory = search.run("diffusion", b, metric="accuracy", budget=args.budget, seed=seed, proxies=proxies)
+            trajectory = search.run("diffusion", b, metric=METRIC, budget=args.budget, seed=seed, proxies=proxies)
             reached = {t: trajectory.queries_to_reach(v) for t, v in thresholds.items()}
             runs.append({"seed": seed, "seconds": time.perf_counter() - started, **reached})
             print(f"{variant} seed {seed}: {reached}", file=sys.stderr, flush=True)
