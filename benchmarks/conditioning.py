@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     out["holdout"] = {d: holdout(d, args.n, args.seeds, args.labels) for d in filter(None, args.holdout.split(","))}
     out["seconds"] = time.perf_counter() - started
     write_json(args.out, out)
-    print(f"| dataset | conditioned | conditioned, scale 2 | unconditioned | random |\n|---|---:|---:|---:|---:|")
+    print("| dataset | conditioned | conditioned, scale 2 | unconditioned | random |\n|---|---:|---:|---:|---:|")
     for d, r in out["known"].items():
         cells = [f"{r[k]['mean_percentile']:.1f} ({r[k]['top10']:.0%})" for k in ("conditioned", "conditioned_x2", "unconditioned", "random")]
         print(f"| {d} | " + " | ".join(cells) + " |")
