@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nag.errors import ConfigError
+from nag.predictors.targets import SCALINGS
 from nag.typed_config import JSONConfig
 
 
@@ -20,6 +21,8 @@ class PredictorConfig(JSONConfig):
     rank_weight: weight of the pairwise ranking loss next to the regression loss.
     fuzziness: the fuzzy c-means exponent ``m`` (> 1).
     condition_dim: width of extra conditioning inputs of the heads (0 for none).
+    targets: how labels are scaled for the heads (:mod:`nag.predictors.targets`):
+        ``"gauss"`` (normal scores of their ranks) or ``"standard"`` (mean 0, std 1).
     seed: seeds initialisation, bootstrap weights and clustering.
     """
 
@@ -33,6 +36,7 @@ class PredictorConfig(JSONConfig):
     rank_weight: float = 1.0
     fuzziness: float = 2.0
     condition_dim: int = 0
+    targets: str = "gauss"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -42,6 +46,8 @@ class PredictorConfig(JSONConfig):
                 raise ConfigError(f"PredictorConfig.{name} must be a positive int, got {value!r}")
         if self.condition_dim < 0:
             raise ConfigError(f"PredictorConfig.condition_dim must be >= 0, got {self.condition_dim}")
+        if self.targets not in SCALINGS:
+            raise ConfigError(f"PredictorConfig.targets {self.targets!r} is unknown; choose one of: {', '.join(SCALINGS.names())}")
         if self.fuzziness <= 1.0:
             raise ConfigError(f"PredictorConfig.fuzziness must be > 1, got {self.fuzziness}")
         for name in ("lr", "encoder_lr"):

@@ -21,6 +21,7 @@ from nag.predictors.config import PredictorConfig
 from nag.predictors.heads import EnsembleHeads
 from nag.predictors.losses import pairwise_rank_loss, weighted_mse
 from nag.predictors.membership import fuzzy_cmeans, memberships, move_centers
+from nag.predictors.targets import Scaling, fit_scaling
 
 CHECKPOINT_KIND = "predictor"
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "checkpoints" / "predictors"
@@ -34,7 +35,8 @@ class Predictor:
     of the labels and weighted towards one fuzzy c-means cluster of the embeddings; a
     prediction blends the heads by the arch's cluster membership (GENNAPE's idea), and the
     membership-weighted spread of the heads is its standard deviation. The loss is MSE on
-    normalised targets plus a pairwise logistic ranking loss.
+    scaled targets (``config.targets``: normal scores of the labels' ranks by default) plus a
+    pairwise logistic ranking loss.
 
     Args:
         encoder: ``"scratch"`` or ``None`` (a fresh encoder, seeded by ``seed``; the default,
@@ -56,7 +58,7 @@ class Predictor:
         self.heads: EnsembleHeads | None = None
         self.metrics: list[str] = []
         self.centers: Tensor | None = None
-        self.y_mean = self.y_std = None
+        self.scalings: list[Scaling] = []
         self.report: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ inputs
@@ -137,9 +139,8 @@ class Predictor:
         """Train on validated inputs (nothing here raises on user input)."""
         start = time.perf_counter()
         c = self.config
-        y = torch.tensor(np.stack([targets[m] for m in self.metrics], axis=1), dtype=torch.float32)
-        self.y_mean, self.y_std = y.mean(0), y.std(0).clamp_min(1e-8)
-        y = (y - self.y_mean) / self.y_std
+        self.scalings = [fit_scaling(c.targets, targets[m]) for m in self.metrics]
+        y = torch.tensor(np.stack([s.forward(targets[m]) for s, m in zip(self.scalings, self.metrics)], axis=1), dtype=torch.float32)
         batch = collate(self._datas(items))
         generator = torch.Generator().manual_seed(c.seed)
         with torch.no_grad():
@@ -196,7 +197,7 @@ class Predictor:
 
     @torch.no_grad()
     def predict_normalised(self, embedding: Tensor, condition: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """Blended mean and std ``[B, M]`` in normalised units, from embeddings."""
+        """Blended mean and std ``[B, M]`` in the heads' units (see ``config.targets``), from embeddings."""
         pred = self.heads(embedding, condition)
         u = memberships(embedding, self.centers, self.config.fuzziness).unsqueeze(-1)  # [B, K, 1]
         mean = (u * pred).sum(1)
@@ -211,20 +212,22 @@ class Predictor:
         items = list(items)
         cond = self._condition(condition, len(items))
         embedding = self.encoder.embed_data(self._datas(items), batch_size)
-        mean, std = self.predict_normalised(embedding, cond)
-        mean, std = (mean * self.y_std + self.y_mean).numpy(), (std * self.y_std).numpy()
+        z_mean, z_std = (t.double().numpy() for t in self.predict_normalised(embedding, cond))
+        mean = {m: s.inverse(z_mean[:, i]) for i, (m, s) in enumerate(zip(self.metrics, self.scalings))}
+        std = {m: s.inverse_spread(z_mean[:, i], z_std[:, i]) for i, (m, s) in enumerate(zip(self.metrics, self.scalings))}
         if len(self.metrics) == 1:
-            return mean[:, 0].astype(np.float64), std[:, 0].astype(np.float64)
-        return ({m: mean[:, i].astype(np.float64) for i, m in enumerate(self.metrics)},
-                {m: std[:, i].astype(np.float64) for i, m in enumerate(self.metrics)})  # fmt: skip
+            return mean[self.metrics[0]], std[self.metrics[0]]
+        return mean, std
 
     # -------------------------------------------------------------- checkpoints
     def save(self, directory: Path | str, extra: dict[str, Any] | None = None) -> Path:
-        """Encoder, heads, centers and normalisation in one checkpoint folder."""
+        """Encoder, heads, centers and target scalings in one checkpoint folder."""
         self._require_fitted()
         tensors = {f"encoder.{k}": v for k, v in self.encoder.state_dict().items()}
         tensors.update({f"heads.{k}": v for k, v in self.heads.state_dict().items()})
-        tensors.update({"centers": self.centers, "y_mean": self.y_mean, "y_std": self.y_std})
+        tensors["centers"] = self.centers
+        for i, scaling in enumerate(self.scalings):
+            tensors[f"targets.{i}.y"], tensors[f"targets.{i}.z"] = torch.from_numpy(scaling.y), torch.from_numpy(scaling.z)
         config = {"predictor": self.config.to_dict(), "encoder": self.encoder.config.to_dict(), "metrics": self.metrics,
                   "space": self.space.name if self.space else None, "report": self.report, **(extra or {})}  # fmt: skip
         return save_checkpoint(directory, CHECKPOINT_KIND, tensors, config)
@@ -235,7 +238,8 @@ class Predictor:
         source = Path(directory) / "weights.safetensors"
         try:
             encoder = Encoder(EncoderConfig.from_dict(config["encoder"]))
-            predictor = cls(encoder=encoder, space=config.get("space"), config=PredictorConfig.from_dict(config["predictor"]))
+            fields = {"targets": "standard", **config["predictor"]}  # saved before target scalings existed: standardised
+            predictor = cls(encoder=encoder, space=config.get("space"), config=PredictorConfig.from_dict(fields))
             predictor.metrics = list(config["metrics"])
             predictor.heads = EnsembleHeads(encoder.embed_dim, len(predictor.metrics), predictor.config.heads,
                                             predictor.config.hidden, predictor.config.condition_dim)  # fmt: skip
@@ -243,12 +247,12 @@ class Predictor:
             raise CheckpointError(f"{Path(directory) / 'config.json'} is not a valid predictor config: {e}") from None
         load_state(predictor.encoder, _strip(tensors, "encoder."), source)
         load_state(predictor.heads, _strip(tensors, "heads."), source)
-        for name in ("centers", "y_mean", "y_std"):
-            if name not in tensors:
-                raise CheckpointError(f"{source} lacks tensor {name!r}")
-        predictor.centers, predictor.y_mean, predictor.y_std = tensors["centers"], tensors["y_mean"], tensors["y_std"]
-        if predictor.centers.shape[1] != encoder.embed_dim or predictor.y_mean.shape != (len(predictor.metrics),):
-            raise CheckpointError(f"{source}: centers or normalisation do not match the encoder / metrics")
+        if "centers" not in tensors:
+            raise CheckpointError(f"{source} lacks tensor 'centers'")
+        predictor.centers = tensors["centers"]
+        if predictor.centers.shape[1] != encoder.embed_dim:
+            raise CheckpointError(f"{source}: centers of width {predictor.centers.shape[1]}, the encoder embeds in {encoder.embed_dim}")
+        predictor.scalings = [_load_scaling(tensors, i, source) for i in range(len(predictor.metrics))]
         predictor.report = config.get("report", {})
         predictor.encoder.eval()
         predictor.heads.eval()
@@ -262,6 +266,21 @@ class Predictor:
             available = sorted(p.name for p in PRETRAINED_DIR.iterdir() if p.is_dir()) if PRETRAINED_DIR.is_dir() else []
             raise CheckpointError(f"no shipped predictor {name!r}; available: {', '.join(available) or 'none'}")
         return cls.load(directory)
+
+
+def _load_scaling(tensors: dict[str, Tensor], i: int, source: Path) -> Scaling:
+    """The target scaling of metric ``i`` (knots; or mean and std in checkpoints made
+    before knots existed)."""
+    if f"targets.{i}.y" in tensors and f"targets.{i}.z" in tensors:
+        y, z = tensors[f"targets.{i}.y"].double().numpy(), tensors[f"targets.{i}.z"].double().numpy()
+    elif "y_mean" in tensors and "y_std" in tensors and i < len(tensors["y_mean"]):
+        mean, std = float(tensors["y_mean"][i]), float(tensors["y_std"][i])
+        y, z = np.array([mean - std, mean + std]), np.array([-1.0, 1.0])
+    else:
+        raise CheckpointError(f"{source} lacks the target scaling of metric {i} (tensors targets.{i}.y / targets.{i}.z)")
+    if y.ndim != 1 or y.shape != z.shape or len(y) < 2 or np.any(np.diff(y) <= 0) or np.any(np.diff(z) < 0) or z[-1] <= z[0]:
+        raise CheckpointError(f"{source}: the target scaling of metric {i} is not increasing knots")
+    return Scaling(y, z)
 
 
 def _check_mode(mode: str) -> None:
