@@ -143,3 +143,9 @@ def features(space: Any, archs: Sequence[Any]) -> np.ndarray:
     filled = np.where(np.isnan(filled), np.nanmin(finite, axis=0), filled)
     z = (filled - filled.mean(0)) / np.maximum(filled.std(0), 1e-12)
     return z[[rows[space.coerce(a)] for a in archs]]
+
+
+def prior(space: Any, archs: Sequence[Any]) -> np.ndarray:
+    """A label-free accuracy estimate of each arch: the sum of its standardised proxies
+    (:func:`features`), higher meaning more accurate (the proxies' equal-weight vote)."""
+    return features(space, archs).sum(axis=1)

@@ -66,3 +66,38 @@ def test_diffusion_search_can_feed_the_proxies_to_its_predictor():
     assert len(traj) == 12 and len(set(traj.archs)) == 12
     with pytest.raises(ConfigError, match="no shipped proxy table"):
         search.run("diffusion", "nbgraph-cora", budget=5, proxies=True)
+
+
+def test_diffusion_search_warm_start_queries_the_best_proxy_votes_first():
+    from nag import search
+    from nag.generator import Generator
+    from nag.proxies import prior
+
+    b = bench.load("nb201-cifar10")
+    gen = Generator.from_pretrained("nb201")
+    options = {"generator": gen, "initial": 6, "batch": 3, "candidates": 16, "epochs": 5, "guidance_archs": 300}
+    warm = search.run("diffusion", b, metric="accuracy", budget=6, seed=0, warm_start="proxies", warm_pool=2048, **options)
+    cold = search.run("diffusion", b, metric="accuracy", budget=6, seed=0, **options)
+    everything = prior(b.space, b.space.all_archs())
+    assert len(set(warm.archs)) == 6
+    # the top 6 of 2,048 draws sit in the space's top few percent by vote; plain draws do not
+    assert np.all(prior(b.space, warm.archs) > np.quantile(everything, 0.95))
+    assert np.median(prior(b.space, cold.archs)) < np.quantile(everything, 0.95)
+
+
+def test_diffusion_search_warm_start_errors_before_any_query():
+    from nag import search
+
+    calls = []
+
+    def fn(archs):
+        calls.append(archs)
+        return np.zeros(len(archs))
+
+    with pytest.raises(ConfigError, match="warm_start must be one of generator, proxies"):
+        search.run("diffusion", fn, space="nb201", budget=5, warm_start="zc")
+    with pytest.raises(ConfigError, match="warm_pool >= initial"):
+        search.run("diffusion", fn, space="nb201", budget=5, warm_start="proxies", warm_pool=3)
+    with pytest.raises(ConfigError, match="no shipped proxy table"):
+        search.run("diffusion", "nbgraph-cora", budget=5, warm_start="proxies")
+    assert calls == []

@@ -1,7 +1,9 @@
 """Closed-loop search with the generator: sample guided by a predictor fit on every label
 so far, query the most promising unseen samples, refit, repeat until the budget is spent.
 
-Round 0 queries unguided samples of the (shipped or freshly fitted) generator. Every later
+Round 0 queries unguided samples of the (shipped or freshly fitted) generator; with
+``warm_start="proxies"`` it draws ``warm_pool`` of them and queries those of highest
+zero-cost proxy vote (:func:`nag.proxies.prior`, a label-free accuracy estimate). Every later
 round fits a :class:`nag.Predictor` on all (arch, score) pairs so far, samples
 ``candidates`` archs with :class:`~nag.guidance.PredictorGuidance` (strength calibrated
 each round) and fills ``1 - local_share`` of the batch with the guided samples of highest
@@ -20,10 +22,13 @@ import numpy as np
 from nag.errors import CheckpointError, ConfigError
 from nag.search.oracle import Oracle
 
+WARM_STARTS = ("generator", "proxies")
+
 
 def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, initial: int = 10, candidates: int = 256,
                      kappa: float = 0.5, epochs: int = 100, guidance_archs: int = 4096, neighbours: int = 3, local_share: float = 0.5,
-                     generator: Any = None, proxies: bool = False) -> None:  # fmt: skip
+                     generator: Any = None, proxies: bool = False, warm_start: str = "generator",
+                     warm_pool: int = 16384) -> None:  # fmt: skip
     """Generator-driven search (see the module docstring).
 
     Args:
@@ -39,6 +44,10 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         generator: a :class:`nag.Generator` for the oracle's space (default: the shipped one).
         proxies: give the predictor each arch's zero-cost proxies as extra inputs (the
             shipped table of :mod:`nag.proxies`; nb201 only).
+        warm_start: how round 0 picks its ``initial`` archs: ``"generator"`` (unguided
+            samples as drawn) or ``"proxies"`` (the highest proxy vote among ``warm_pool``
+            unguided samples; the proxies estimate accuracy, so use it when larger is better).
+        warm_pool: unguided samples ranked by the proxies when ``warm_start="proxies"``.
     """
     from nag.generator import Generator
     from nag.guidance import PredictorGuidance
@@ -47,8 +56,11 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
     if batch < 1 or initial < 2 or candidates < batch or not 0 <= local_share <= 1:
         raise ConfigError(f"need batch >= 1, initial >= 2, candidates >= batch and 0 <= local_share <= 1, "
                           f"got {batch}, {initial}, {candidates}, {local_share}")  # fmt: skip
+    if warm_start not in WARM_STARTS or warm_pool < initial:
+        raise ConfigError(f"warm_start must be one of {', '.join(WARM_STARTS)} (got {warm_start!r}) and "
+                          f"warm_pool >= initial (got {warm_pool} < {initial})")  # fmt: skip
     space = oracle.space
-    if proxies:
+    if proxies or warm_start == "proxies":
         from nag.proxies import load_table
 
         load_table(space.name)  # no table for this space: fail before any query
@@ -68,7 +80,7 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         archs.extend(chosen)
         scores.extend(map(oracle.score, values))
 
-    query(_unseen(generator.sample(4 * initial, seed=seed()), oracle)[:initial])
+    query(_first_round(generator, oracle, initial, warm_start, warm_pool, seed()))
     while len(archs) < len(generator.universe):
         y = np.asarray(scores)
         finite = np.isfinite(y)
@@ -88,6 +100,16 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         chosen = _top(predictor, local, n_local, kappa)
         chosen += _top(predictor, [a for a in guided if a not in set(chosen)], batch - len(chosen), kappa)
         query(chosen)
+
+
+def _first_round(generator: Any, oracle: Oracle, initial: int, warm_start: str, warm_pool: int, seed: int) -> list[Any]:
+    """The ``initial`` archs of round 0 (see ``warm_start`` in :func:`diffusion_search`)."""
+    if warm_start == "generator":
+        return _unseen(generator.sample(4 * initial, seed=seed), oracle)[:initial]
+    from nag.proxies import prior
+
+    pool = _unseen(generator.sample(warm_pool, seed=seed), oracle)
+    return [pool[i] for i in np.argsort(-prior(oracle.space, pool), kind="stable")[:initial]]
 
 
 class _WithInputs:
