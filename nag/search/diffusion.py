@@ -56,9 +56,10 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
     if batch < 1 or initial < 2 or candidates < batch or not 0 <= local_share <= 1:
         raise ConfigError(f"need batch >= 1, initial >= 2, candidates >= batch and 0 <= local_share <= 1, "
                           f"got {batch}, {initial}, {candidates}, {local_share}")  # fmt: skip
-    if warm_start not in WARM_STARTS or warm_pool < initial:
-        raise ConfigError(f"warm_start must be one of {', '.join(WARM_STARTS)} (got {warm_start!r}) and "
-                          f"warm_pool >= initial (got {warm_pool} < {initial})")  # fmt: skip
+    if warm_start not in WARM_STARTS:
+        raise ConfigError(f"warm_start must be one of {', '.join(WARM_STARTS)}, got {warm_start!r}")
+    if warm_pool < initial:
+        raise ConfigError(f"need warm_pool >= initial, got {warm_pool} < {initial}")
     space = oracle.space
     if proxies or warm_start == "proxies":
         from nag.proxies import load_table
