@@ -166,6 +166,15 @@ def test_fit_then_predict_round_trip(cli, tmp_path):
     assert lines[0] == "arch,accuracy,accuracy_std" and len(lines) == 3
 
 
+def test_fit_takes_the_target_scaling(cli, tmp_path):
+    ckpt = tmp_path / "predictor"
+    code, _, _ = cli("fit", "n_labels=20", "epochs=5", "test_cap=50", "quiet=true", "targets=standard", f"out={ckpt}")
+    assert code == 0 and json.loads((ckpt / "config.json").read_text())["predictor"]["targets"] == "standard"
+    code, _, err = cli("fit", "n_labels=20", "epochs=5", "targets=rank", f"out={tmp_path / 'never'}")
+    assert code == 2 and "targets 'rank' is unknown" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "never").exists()
+
+
 def test_python_dash_m_nag_exits_2_without_traceback():
     result = subprocess.run([sys.executable, "-m", "nag", "bench", "nope"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2

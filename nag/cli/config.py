@@ -108,6 +108,7 @@ class FitConfig:
     encoder: str = "scratch"  # or "pretrained"
     mode: str = "full"
     epochs: int = 300
+    targets: str = "gauss"  # or "standard" (see nag.predictors.targets)
     test_cap: int = 5000
     out: Optional[str] = None
     quiet: bool = False

@@ -49,7 +49,8 @@ def cmd_fit(cfg: DictConfig) -> int:
     encoder = cfg.encoder
     order = np.random.default_rng(cfg.seed).permutation(len(archs))
     train, test = order[: cfg.n_labels], order[cfg.n_labels :][: cfg.test_cap]
-    predictor = Predictor(encoder=encoder, space=b.space, seed=cfg.seed, epochs=cfg.epochs, progress=not cfg.quiet)
+    predictor = Predictor(encoder=encoder, space=b.space, seed=cfg.seed, epochs=cfg.epochs, targets=cfg.targets,
+                          progress=not cfg.quiet)  # fmt: skip
     start = time.perf_counter()
     predictor.fit([archs[i] for i in train], values[train], metric=metric, mode=cfg.mode)
     mean, _ = predictor.predict([archs[i] for i in test])
