@@ -274,8 +274,8 @@ def _load_scaling(tensors: dict[str, Tensor], i: int, source: Path) -> Scaling:
     if f"targets.{i}.y" in tensors and f"targets.{i}.z" in tensors:
         y, z = tensors[f"targets.{i}.y"].double().numpy(), tensors[f"targets.{i}.z"].double().numpy()
     elif "y_mean" in tensors and "y_std" in tensors and i < len(tensors["y_mean"]):
-        mean, std = float(tensors["y_mean"][i]), float(tensors["y_std"][i])
-        y, z = np.array([mean - std, mean + std]), np.array([-1.0, 1.0])
+        legacy = Scaling.linear(float(tensors["y_mean"][i]), float(tensors["y_std"][i]))
+        y, z = legacy.y, legacy.z
     else:
         raise CheckpointError(f"{source} lacks the target scaling of metric {i} (tensors targets.{i}.y / targets.{i}.z)")
     if y.ndim != 1 or y.shape != z.shape or len(y) < 2 or np.any(np.diff(y) <= 0) or np.any(np.diff(z) < 0) or z[-1] <= z[0]:

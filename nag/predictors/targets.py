@@ -30,22 +30,18 @@ class Scaling:
     y: np.ndarray
     z: np.ndarray
 
-    def _slope(self) -> float:
-        return float((self.y[-1] - self.y[0]) / (self.z[-1] - self.z[0]))
+    @classmethod
+    def linear(cls, mean: float, std: float) -> Scaling:
+        """``(y - mean) / std``: two knots, one standard deviation either side of the mean."""
+        return cls(np.array([mean - std, mean + std]), np.array([-1.0, 1.0]))
 
     def forward(self, y: np.ndarray) -> np.ndarray:
         """Label values -> learned units."""
-        y = np.asarray(y, dtype=np.float64)
-        z = np.interp(y, self.y, self.z)
-        z = np.where(y < self.y[0], self.z[0] + (y - self.y[0]) / self._slope(), z)
-        return np.where(y > self.y[-1], self.z[-1] + (y - self.y[-1]) / self._slope(), z)
+        return _extended_interp(y, self.y, self.z)
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
         """Learned units -> label values."""
-        z = np.asarray(z, dtype=np.float64)
-        y = np.interp(z, self.z, self.y)
-        y = np.where(z < self.z[0], self.y[0] + (z - self.z[0]) * self._slope(), y)
-        return np.where(z > self.z[-1], self.y[-1] + (z - self.z[-1]) * self._slope(), y)
+        return _extended_interp(z, self.z, self.y)
 
     def inverse_spread(self, z: np.ndarray, spread: np.ndarray) -> np.ndarray:
         """A spread ``spread`` around ``z`` (learned units) in label units: half the width
@@ -53,10 +49,20 @@ class Scaling:
         return (self.inverse(z + spread) - self.inverse(z - spread)) / 2.0
 
 
+def _extended_interp(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """``np.interp`` through the knots ``(xs, ys)``, continued beyond the outer knots along
+    the chord through them."""
+    x = np.asarray(x, dtype=np.float64)
+    slope = float((ys[-1] - ys[0]) / (xs[-1] - xs[0]))
+    out = np.interp(x, xs, ys)
+    out = np.where(x < xs[0], ys[0] + (x - xs[0]) * slope, out)
+    return np.where(x > xs[-1], ys[-1] + (x - xs[-1]) * slope, out)
+
+
 def _standard(y: np.ndarray) -> Scaling:
     mean, std = float(y.mean()), float(y.std(ddof=1)) if len(y) > 1 else 0.0
     std = max(std, 1e-8 * max(1.0, abs(mean)))  # constant labels: still two distinct knots
-    return Scaling(np.array([mean - std, mean + std]), np.array([-1.0, 1.0]))
+    return Scaling.linear(mean, std)
 
 
 def _gauss(y: np.ndarray) -> Scaling:
