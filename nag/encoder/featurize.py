@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -13,6 +12,7 @@ from torch_geometric.data import Batch, Data
 from nag.errors import ConfigError
 from nag.graph import OPS, CompGraph
 from nag.graph.ops import OP_INDEX
+from nag.graph.paths import PATH_QUANTITIES, PathSummary, path_summary
 
 #: Whole-graph statistics appended to the pooled embedding, in this order: the op
 #: histogram of the pruned graph, then log(1 + x) of its node count, edge count, longest
@@ -34,34 +34,25 @@ def to_graphs(items: Iterable[Any], space: Any = None, level: str = "cell") -> l
     return graphs
 
 
-def _paths(graph: CompGraph) -> tuple[int, int]:
-    """(longest path in nodes, number of paths) from any input to any output."""
-    longest = {i: 1 if graph.nodes[i].op == "input" else -math.inf for i in range(graph.num_nodes)}
-    count = {i: 1 if graph.nodes[i].op == "input" else 0 for i in range(graph.num_nodes)}
-    for node in graph.topological_order():
-        for pred in graph.predecessors(node):
-            longest[node] = max(longest[node], longest[pred] + 1)
-            count[node] += count[pred]
-    outs = graph.outputs()
-    best = max(longest[o] for o in outs)
-    return (0 if best == -math.inf else int(best)), sum(count[o] for o in outs)
-
-
-def graph_stats(graph: CompGraph) -> torch.Tensor:
-    """The :data:`GRAPH_STATS` whole-graph features of ``graph``."""
+def graph_stats(graph: CompGraph, paths: PathSummary | None = None) -> torch.Tensor:
+    """The :data:`GRAPH_STATS` whole-graph features of ``graph`` (``paths``: its
+    :func:`~nag.graph.paths.path_summary`, when already computed)."""
     pruned = graph.pruned()
     hist = torch.zeros(len(OPS))
     for node in pruned.nodes:
         hist[OP_INDEX[node.op]] += 1
-    longest, paths = _paths(pruned)
-    extra = torch.tensor([pruned.num_nodes, len(pruned.edges), longest, paths], dtype=torch.float32)
+    paths = path_summary(graph) if paths is None else paths
+    longest = paths.max[PATH_QUANTITIES.index("length")]
+    extra = torch.tensor([pruned.num_nodes, len(pruned.edges), longest, paths.count], dtype=torch.float32)
     return torch.cat([torch.log1p(hist), torch.log1p(extra)])
 
 
 def to_data(graph: CompGraph) -> Data:
-    """``graph.to_pyg()`` plus ``stats`` ``[1, GRAPH_STATS]`` and the reversed edges."""
-    data = graph.to_pyg()
-    data.stats = graph_stats(graph).unsqueeze(0)
+    """``graph.to_pyg()`` plus ``stats`` ``[1, GRAPH_STATS]`` (the encoder's input) and
+    ``paths`` ``[1, len(PATH_STATS)]`` (:func:`nag.graph.paths.path_stats`, the predictor's)."""
+    data, paths = graph.to_pyg(), path_summary(graph)
+    data.stats = graph_stats(graph, paths).unsqueeze(0)
+    data.paths = torch.as_tensor(paths.vector(), dtype=torch.float32).unsqueeze(0)
     return data
 
 

@@ -23,6 +23,10 @@ class PredictorConfig(JSONConfig):
     condition_dim: width of extra conditioning inputs of the heads (0 for none).
     targets: how labels are scaled for the heads (:mod:`nag.predictors.targets`):
         ``"gauss"`` (normal scores of their ranks) or ``"standard"`` (mean 0, std 1).
+    path_stats: the heads also read each arch's path statistics
+        (:data:`nag.graph.paths.PATH_STATS`, standardised on the fit's labels).
+    gp_weight: weight in [0, 1] of a Gaussian process on the path statistics
+        (:class:`nag.predictors.gp.PathGP`) blended with the heads' mean; 0 for none.
     seed: seeds initialisation, bootstrap weights and clustering.
     """
 
@@ -37,6 +41,8 @@ class PredictorConfig(JSONConfig):
     fuzziness: float = 2.0
     condition_dim: int = 0
     targets: str = "gauss"
+    path_stats: bool = True
+    gp_weight: float = 0.7
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -48,6 +54,10 @@ class PredictorConfig(JSONConfig):
             raise ConfigError(f"PredictorConfig.condition_dim must be >= 0, got {self.condition_dim}")
         if self.targets not in SCALINGS:
             raise ConfigError(f"PredictorConfig.targets {self.targets!r} is unknown; choose one of: {', '.join(SCALINGS.names())}")
+        if not isinstance(self.path_stats, bool):
+            raise ConfigError(f"PredictorConfig.path_stats must be true or false, got {self.path_stats!r}")
+        if isinstance(self.gp_weight, bool) or not isinstance(self.gp_weight, (int, float)) or not 0.0 <= self.gp_weight <= 1.0:
+            raise ConfigError(f"PredictorConfig.gp_weight must be a number in [0, 1], got {self.gp_weight!r}")
         if self.fuzziness <= 1.0:
             raise ConfigError(f"PredictorConfig.fuzziness must be > 1, got {self.fuzziness}")
         for name in ("lr", "encoder_lr"):

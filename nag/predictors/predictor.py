@@ -17,7 +17,9 @@ from nag.encoder import Encoder, EncoderConfig
 from nag.encoder.featurize import collate, item_data
 from nag.errors import CheckpointError, ConfigError
 from nag.graph import CompGraph
+from nag.graph.paths import PATH_STATS
 from nag.predictors.config import PredictorConfig
+from nag.predictors.gp import PathGP
 from nag.predictors.heads import EnsembleHeads
 from nag.predictors.losses import pairwise_rank_loss, weighted_mse
 from nag.predictors.membership import fuzzy_cmeans, memberships, move_centers
@@ -36,7 +38,10 @@ class Predictor:
     prediction blends the heads by the arch's cluster membership (GENNAPE's idea), and the
     membership-weighted spread of the heads is its standard deviation. The loss is MSE on
     scaled targets (``config.targets``: normal scores of the labels' ranks by default) plus a
-    pairwise logistic ranking loss.
+    pairwise logistic ranking loss. The heads also read each arch's path statistics
+    (``config.path_stats``), and a Gaussian process on those statistics is blended with them
+    (``config.gp_weight``); the two together rank far better from few labels than the GNN
+    alone (``benchmarks/predictors.py``).
 
     Args:
         encoder: ``"scratch"`` or ``None`` (a fresh encoder, seeded by ``seed``; the default,
@@ -59,6 +64,9 @@ class Predictor:
         self.metrics: list[str] = []
         self.centers: Tensor | None = None
         self.scalings: list[Scaling] = []
+        self.path_mean: Tensor | None = None
+        self.path_std: Tensor | None = None
+        self.gps: list[PathGP] = []
         self.report: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ inputs
@@ -92,6 +100,24 @@ class Predictor:
             raise ConfigError(f"condition has shape {tuple(tensor.shape)}, expected ({n}, {dim})")
         return tensor
 
+    @property
+    def _uses_paths(self) -> bool:
+        return self.config.path_stats or self.config.gp_weight > 0
+
+    def _head_width(self) -> int:
+        """Width of the heads' inputs next to the embedding: path statistics, then the condition."""
+        return (len(PATH_STATS) if self.config.path_stats else 0) + self.config.condition_dim
+
+    def _paths(self, datas: Sequence[Any]) -> Tensor | None:
+        """Standardised path statistics ``[n, len(PATH_STATS)]`` of featurized items."""
+        if not self._uses_paths:
+            return None
+        return (torch.cat([d.paths for d in datas]) - self.path_mean) / self.path_std
+
+    def _head_inputs(self, paths: Tensor | None, cond: Tensor | None) -> Tensor | None:
+        parts = ([paths] if self.config.path_stats else []) + ([cond] if cond is not None else [])
+        return torch.cat(parts, dim=-1) if parts else None
+
     # ---------------------------------------------------------------- training
     def fit(self, items: Sequence[Any], y: Any, metric: str | None = None, condition: Any = None, mode: str = "full") -> Predictor:
         """Fit fresh heads (and, with ``mode="full"``, fine-tune the encoder) on labels.
@@ -110,8 +136,7 @@ class Predictor:
         cond = self._condition(condition, len(items))
         with torch.random.fork_rng():
             torch.manual_seed(self.config.seed)
-            heads = EnsembleHeads(self.encoder.embed_dim, len(targets), self.config.heads, self.config.hidden,
-                                  self.config.condition_dim)  # fmt: skip
+            heads = EnsembleHeads(self.encoder.embed_dim, len(targets), self.config.heads, self.config.hidden, self._head_width())
         self.heads, self.metrics = heads, list(targets)
         self._train(items, targets, cond, mode, self.config.epochs, new_centers=True)
         return self
@@ -140,8 +165,16 @@ class Predictor:
         start = time.perf_counter()
         c = self.config
         self.scalings = [fit_scaling(c.targets, targets[m]) for m in self.metrics]
-        y = torch.tensor(np.stack([s.forward(targets[m]) for s, m in zip(self.scalings, self.metrics)], axis=1), dtype=torch.float32)
-        batch = collate(self._datas(items))
+        scaled = np.stack([s.forward(targets[m]) for s, m in zip(self.scalings, self.metrics)], axis=1)
+        y = torch.tensor(scaled, dtype=torch.float32)
+        datas = self._datas(items)
+        batch = collate(datas)
+        if self._uses_paths and (new_centers or self.path_mean is None):  # a fresh fit standardises on its labels
+            raw = torch.cat([d.paths for d in datas])
+            self.path_mean, self.path_std = raw.mean(0), raw.std(0, correction=0)
+            self.path_std = torch.where(self.path_std > 1e-6, self.path_std, torch.ones_like(self.path_std))
+        paths = self._paths(datas)
+        extra = self._head_inputs(paths, cond)
         generator = torch.Generator().manual_seed(c.seed)
         with torch.no_grad():
             self.encoder.eval()
@@ -170,7 +203,7 @@ class Predictor:
         loss = torch.tensor(0.0)
         for _ in iterator:
             embedding = self.encoder(batch) if train_encoder else before
-            pred = self.heads(embedding, cond)  # [n, K, M]
+            pred = self.heads(embedding, extra)  # [n, K, M]
             loss = sum(
                 weighted_mse(pred[:, k, m], y[:, m], weight[k]) + c.rank_weight * pairwise_rank_loss(pred[:, k, m], y[:, m], weight[k])
                 for k in range(pred.shape[1])
@@ -187,6 +220,8 @@ class Predictor:
         if train_encoder:
             with torch.no_grad():
                 self.centers = move_centers(before, self.encoder(batch), self.centers, c.fuzziness)
+        if c.gp_weight > 0:
+            self.gps = [PathGP.fit(paths.double().numpy(), scaled[:, m], seed=c.seed) for m in range(len(self.metrics))]
         self.report = {"labels": len(items), "mode": mode, "epochs": epochs, "final_loss": loss.item(),
                        "seconds": time.perf_counter() - start}  # fmt: skip
 
@@ -196,13 +231,26 @@ class Predictor:
             raise ConfigError("this predictor is not fitted yet; call fit(items, y) first")
 
     @torch.no_grad()
-    def predict_normalised(self, embedding: Tensor, condition: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """Blended mean and std ``[B, M]`` in the heads' units (see ``config.targets``), from embeddings."""
-        pred = self.heads(embedding, condition)
+    def predict_normalised(self, datas: Sequence[Any], condition: Tensor | None = None,
+                           batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Mean and std ``[B, M]`` of featurized items in the heads' units (see ``config.targets``):
+        the heads blended by cluster membership, then with the GP by ``config.gp_weight``
+        (the std is the mixture's)."""
+        embedding = self.encoder.embed_data(datas, batch_size)
+        paths = self._paths(datas)
+        pred = self.heads(embedding, self._head_inputs(paths, condition))
         u = memberships(embedding, self.centers, self.config.fuzziness).unsqueeze(-1)  # [B, K, 1]
         mean = (u * pred).sum(1)
         std = (u * (pred - mean.unsqueeze(1)) ** 2).sum(1).sqrt()
-        return mean, std
+        mean, std = mean.double().numpy(), std.double().numpy()
+        if not self.gps:
+            return mean, std
+        w = self.config.gp_weight
+        gp = [g.predict(paths.double().numpy()) for g in self.gps]
+        gp_mean, gp_std = np.stack([m for m, _ in gp], axis=1), np.stack([s for _, s in gp], axis=1)
+        blended = (1 - w) * mean + w * gp_mean
+        variance = (1 - w) * std**2 + w * gp_std**2 + w * (1 - w) * (mean - gp_mean) ** 2
+        return blended, np.sqrt(variance)
 
     @torch.no_grad()
     def predict(self, items: Sequence[Any], condition: Any = None, batch_size: int = 2048):
@@ -211,8 +259,7 @@ class Predictor:
         self._require_fitted()
         items = list(items)
         cond = self._condition(condition, len(items))
-        embedding = self.encoder.embed_data(self._datas(items), batch_size)
-        z_mean, z_std = (t.double().numpy() for t in self.predict_normalised(embedding, cond))
+        z_mean, z_std = self.predict_normalised(self._datas(items), cond, batch_size)
         mean = {m: s.inverse(z_mean[:, i]) for i, (m, s) in enumerate(zip(self.metrics, self.scalings))}
         std = {m: s.inverse_spread(z_mean[:, i], z_std[:, i]) for i, (m, s) in enumerate(zip(self.metrics, self.scalings))}
         if len(self.metrics) == 1:
@@ -228,6 +275,11 @@ class Predictor:
         tensors["centers"] = self.centers
         for i, scaling in enumerate(self.scalings):
             tensors[f"targets.{i}.y"], tensors[f"targets.{i}.z"] = torch.from_numpy(scaling.y), torch.from_numpy(scaling.z)
+        if self._uses_paths:
+            tensors["paths.mean"], tensors["paths.std"] = self.path_mean, self.path_std
+        for i, gp in enumerate(self.gps):  # inputs are float32 path statistics, so float32 stores them exactly
+            tensors[f"gp.{i}.x"], tensors[f"gp.{i}.y"] = torch.from_numpy(gp.x).float(), torch.from_numpy(gp.y)
+            tensors[f"gp.{i}.params"] = torch.from_numpy(gp.params)
         config = {"predictor": self.config.to_dict(), "encoder": self.encoder.config.to_dict(), "metrics": self.metrics,
                   "space": self.space.name if self.space else None, "report": self.report, **(extra or {})}  # fmt: skip
         return save_checkpoint(directory, CHECKPOINT_KIND, tensors, config)
@@ -238,11 +290,12 @@ class Predictor:
         source = Path(directory) / "weights.safetensors"
         try:
             encoder = Encoder(EncoderConfig.from_dict(config["encoder"]))
-            fields = {"targets": "standard", **config["predictor"]}  # saved before target scalings existed: standardised
+            # saved before target scalings, path statistics and the GP existed: what they did then
+            fields = {"targets": "standard", "path_stats": False, "gp_weight": 0.0, **config["predictor"]}
             predictor = cls(encoder=encoder, space=config.get("space"), config=PredictorConfig.from_dict(fields))
             predictor.metrics = list(config["metrics"])
             predictor.heads = EnsembleHeads(encoder.embed_dim, len(predictor.metrics), predictor.config.heads,
-                                            predictor.config.hidden, predictor.config.condition_dim)  # fmt: skip
+                                            predictor.config.hidden, predictor._head_width())  # fmt: skip
         except (KeyError, TypeError, ConfigError) as e:
             raise CheckpointError(f"{Path(directory) / 'config.json'} is not a valid predictor config: {e}") from None
         load_state(predictor.encoder, _strip(tensors, "encoder."), source)
@@ -253,6 +306,10 @@ class Predictor:
         if predictor.centers.shape[1] != encoder.embed_dim:
             raise CheckpointError(f"{source}: centers of width {predictor.centers.shape[1]}, the encoder embeds in {encoder.embed_dim}")
         predictor.scalings = [_load_scaling(tensors, i, source) for i in range(len(predictor.metrics))]
+        if predictor._uses_paths:
+            predictor.path_mean, predictor.path_std = _load_path_scale(tensors, source)
+        if predictor.config.gp_weight > 0:
+            predictor.gps = [_load_gp(tensors, i, source) for i in range(len(predictor.metrics))]
         predictor.report = config.get("report", {})
         predictor.encoder.eval()
         predictor.heads.eval()
@@ -281,6 +338,30 @@ def _load_scaling(tensors: dict[str, Tensor], i: int, source: Path) -> Scaling:
     if y.ndim != 1 or y.shape != z.shape or len(y) < 2 or np.any(np.diff(y) <= 0) or np.any(np.diff(z) < 0) or z[-1] <= z[0]:
         raise CheckpointError(f"{source}: the target scaling of metric {i} is not increasing knots")
     return Scaling(y, z)
+
+
+def _load_path_scale(tensors: dict[str, Tensor], source: Path) -> tuple[Tensor, Tensor]:
+    """The path statistics' standardisation (mean, std), checked."""
+    width = len(PATH_STATS)
+    if "paths.mean" not in tensors or "paths.std" not in tensors:
+        raise CheckpointError(f"{source} lacks the path statistics' scale (tensors paths.mean / paths.std)")
+    mean, std = tensors["paths.mean"].float(), tensors["paths.std"].float()
+    if mean.shape != (width,) or std.shape != (width,) or not bool((std > 0).all()):
+        raise CheckpointError(f"{source}: paths.mean / paths.std must be [{width}] with std > 0, got {tuple(mean.shape)} / {tuple(std.shape)}")
+    return mean, std
+
+
+def _load_gp(tensors: dict[str, Tensor], i: int, source: Path) -> PathGP:
+    """The GP of metric ``i``, checked and rebuilt."""
+    names = [f"gp.{i}.x", f"gp.{i}.y", f"gp.{i}.params"]
+    missing = [n for n in names if n not in tensors]
+    if missing:
+        raise CheckpointError(f"{source} lacks the GP of metric {i} (tensors {', '.join(missing)})")
+    x, y, params = (tensors[n].double().numpy() for n in names)
+    if x.ndim != 2 or x.shape[1] != len(PATH_STATS) or y.shape != (len(x),) or params.shape != (3,) or not np.all(params > 0):
+        raise CheckpointError(f"{source}: the GP of metric {i} has inputs {x.shape}, targets {y.shape}, kernel values {params.shape}; "
+                              f"expected [n, {len(PATH_STATS)}], [n], 3 positive values")  # fmt: skip
+    return PathGP(x, y, params)
 
 
 def _check_mode(mode: str) -> None:
