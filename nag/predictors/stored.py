@@ -1,0 +1,53 @@
+"""Reading a predictor's parts back from its checkpoint tensors, each checked, so a
+corrupted or mismatched file raises :class:`~nag.errors.CheckpointError` naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from torch import Tensor
+
+from nag.errors import CheckpointError
+from nag.graph.paths import PATH_STATS
+from nag.predictors.gp import PathGP
+from nag.predictors.targets import Scaling
+
+
+def load_scaling(tensors: dict[str, Tensor], i: int, source: Path) -> Scaling:
+    """The target scaling of metric ``i`` (knots; or mean and std in checkpoints made
+    before knots existed)."""
+    if f"targets.{i}.y" in tensors and f"targets.{i}.z" in tensors:
+        y, z = tensors[f"targets.{i}.y"].double().numpy(), tensors[f"targets.{i}.z"].double().numpy()
+    elif "y_mean" in tensors and "y_std" in tensors and i < len(tensors["y_mean"]):
+        legacy = Scaling.linear(float(tensors["y_mean"][i]), float(tensors["y_std"][i]))
+        y, z = legacy.y, legacy.z
+    else:
+        raise CheckpointError(f"{source} lacks the target scaling of metric {i} (tensors targets.{i}.y / targets.{i}.z)")
+    if y.ndim != 1 or y.shape != z.shape or len(y) < 2 or np.any(np.diff(y) <= 0) or np.any(np.diff(z) < 0) or z[-1] <= z[0]:
+        raise CheckpointError(f"{source}: the target scaling of metric {i} is not increasing knots")
+    return Scaling(y, z)
+
+
+def load_path_scale(tensors: dict[str, Tensor], source: Path) -> tuple[Tensor, Tensor]:
+    """The path statistics' standardisation (mean, std), checked."""
+    width = len(PATH_STATS)
+    if "paths.mean" not in tensors or "paths.std" not in tensors:
+        raise CheckpointError(f"{source} lacks the path statistics' scale (tensors paths.mean / paths.std)")
+    mean, std = tensors["paths.mean"].float(), tensors["paths.std"].float()
+    if mean.shape != (width,) or std.shape != (width,) or not bool((std > 0).all()):
+        raise CheckpointError(f"{source}: paths.mean / paths.std must be [{width}] with std > 0, got {tuple(mean.shape)} / {tuple(std.shape)}")
+    return mean, std
+
+
+def load_gp(tensors: dict[str, Tensor], i: int, source: Path) -> PathGP:
+    """The GP of metric ``i``, checked and rebuilt."""
+    names = [f"gp.{i}.x", f"gp.{i}.y", f"gp.{i}.params"]
+    missing = [n for n in names if n not in tensors]
+    if missing:
+        raise CheckpointError(f"{source} lacks the GP of metric {i} (tensors {', '.join(missing)})")
+    x, y, params = (tensors[n].double().numpy() for n in names)
+    if x.ndim != 2 or x.shape[1] != len(PATH_STATS) or y.shape != (len(x),) or params.shape != (3,) or not np.all(params > 0):
+        raise CheckpointError(f"{source}: the GP of metric {i} has inputs {x.shape}, targets {y.shape}, kernel values {params.shape}; "
+                              f"expected [n, {len(PATH_STATS)}], [n], 3 positive values")  # fmt: skip
+    return PathGP(x, y, params)
