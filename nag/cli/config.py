@@ -109,6 +109,7 @@ class FitConfig:
     mode: str = "full"
     epochs: int = 300
     targets: str = "gauss"  # or "standard" (see nag.predictors.targets)
+    gp_weight: float = 0.7  # weight of the GP on path statistics next to the GNN heads (0: heads only)
     test_cap: int = 5000
     out: Optional[str] = None
     quiet: bool = False
