@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     write_json(args.out, out)
 
     summaries: dict[str, dict[str, Any]] = {}
-    for name in filter(None, args.search_benchmarks.split(",")):
+    searched = [name for name in args.search_benchmarks.split(",") if name] if args.search_seeds > 0 else []
+    for name in searched:
         print("\n" + header_line(reference(name)), flush=True)
         summaries[name] = {}
         for strategy in STRATEGIES:
