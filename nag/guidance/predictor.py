@@ -28,7 +28,7 @@ from nag.diffusion.sampler import Step
 from nag.errors import ConfigError
 from nag.guidance.objective import oriented
 
-SCALES = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+SCALES = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
 
 
 class PredictorGuidance:
