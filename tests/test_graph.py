@@ -437,3 +437,12 @@ def test_graph_builder_validates_on_build():
     bad.add("output", [bad.add("bogus", [bad.add("input")])])
     with pytest.raises(InvalidArchitecture, match="node 1 has unknown op 'bogus'"):
         bad.build()
+
+
+def test_topological_order_is_the_lexicographic_one():
+    forward = nb201_cell()
+    backward = CompGraph(["output", "relu", "input", "conv"], [(2, 3), (3, 1), (1, 0), (2, 1)])
+    for g in (forward, backward):
+        assert g.topological_order() == list(nx.lexicographical_topological_sort(g.to_networkx()))
+    assert forward.topological_order() == list(range(forward.num_nodes))
+    assert backward.topological_order() == [2, 3, 1, 0]

@@ -69,7 +69,7 @@ def node_quantities(graph: CompGraph) -> np.ndarray:
 def path_summary(graph: CompGraph) -> PathSummary:
     """The :class:`PathSummary` of ``graph`` (``zero`` nodes block the paths through them)."""
     values = node_quantities(graph)
-    order = _topological_order(graph)
+    order = graph.topological_order()
     passable = np.array([node.op != "zero" for node in graph.nodes])
     width = values.shape[1]
     # forward: paths from an input to each node, and the extremes of each quantity along them
@@ -104,9 +104,3 @@ def path_stats(graph: CompGraph) -> np.ndarray:
     """``[len(PATH_STATS)]`` float64 path statistics of ``graph`` (:meth:`PathSummary.vector`)."""
     return path_summary(graph).vector()
 
-
-def _topological_order(graph: CompGraph) -> list[int]:
-    """Node indices in topological order (the index order itself when every edge runs forward)."""
-    if all(s < t for s, t in graph.edges):
-        return list(range(graph.num_nodes))
-    return graph.topological_order()
