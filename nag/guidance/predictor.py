@@ -8,6 +8,13 @@ random steps, and ``g`` learns ``E[score | x_t]``. So any fitted ``nag.Predictor
 anything with ``predict(archs) -> (mean, std)``) works without the user training a
 noise-aware model. The sampler never sees the predictor, only the bound callable.
 
+The score ``g`` learns is the normal score of each arch's rank under the predictor, not
+the predicted value: benchmark metrics have long tails (nb201 cells without an
+input-output path sit at 10% accuracy), and standardising raw values squeezes the archs
+that matter, the best ones, into a sliver of the target range. On nb201-cifar10 with a
+100-label predictor the rank targets raise the guided samples' true mean accuracy at equal
+uniqueness (measured while building it: about 93.3-93.4 vs 93.0-93.1 at 0.6-0.8 unique).
+
 Scale: when ``scale=None`` a short calibration samples a small batch at each scale of a
 grid and keeps the one whose samples the predictor rates best, among those whose samples
 stay at least ``min_unique`` unique.
@@ -27,8 +34,11 @@ from nag.diffusion.noise import draw
 from nag.diffusion.sampler import Step
 from nag.errors import ConfigError
 from nag.guidance.objective import oriented
+from nag.predictors.targets import fit_scaling
 
-SCALES = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
+#: the calibration grid: 0, then powers of sqrt(2) from 0.5 to 128 (a step of 2 was too coarse:
+#: near the uniqueness floor the quality changes a lot between 4 and 8)
+SCALES = (0.0, *(float(round(2 ** (k / 2), 2)) for k in range(-2, 15)))
 
 
 class PredictorGuidance:
@@ -43,7 +53,7 @@ class PredictorGuidance:
     """
 
     def __init__(self, predictor: Any, metric: str | None = None, maximize: bool = True, scale: float | None = None,
-                 target: float | None = None, archs: int = 8192, iterations: int = 600, min_unique: float = 0.5,
+                 target: float | None = None, archs: int = 16384, iterations: int = 2000, min_unique: float = 0.5,
                  calibration_samples: int = 128, seed: int = 0):  # fmt: skip
         if not hasattr(predictor, "predict"):
             raise ConfigError(f"PredictorGuidance needs a fitted predictor, got {type(predictor).__name__}")
@@ -75,6 +85,7 @@ class PredictorGuidance:
         pick = rng.choice(len(universe), size=min(self.archs, len(universe)), replace=False)
         archs = [universe[i] for i in pick]
         y = self.score(archs)
+        y = fit_scaling("gauss", y).forward(y)  # order kept, the top spread out (module docstring)
         surrogate = _fit_surrogate(generator, generator.to_rows(archs), y, self.iterations, self.seed)
         bound = _Bound(surrogate, 0.0)
         if self.scale is not None:
