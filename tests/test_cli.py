@@ -166,16 +166,19 @@ def test_fit_then_predict_round_trip(cli, tmp_path):
     assert lines[0] == "arch,accuracy,accuracy_std" and len(lines) == 3
 
 
-def test_fit_takes_the_target_scaling_and_gp_weight(cli, tmp_path):
+def test_fit_takes_the_target_scaling_and_gp_settings(cli, tmp_path):
     ckpt = tmp_path / "predictor"
-    code, _, _ = cli("fit", "n_labels=20", "epochs=5", "test_cap=50", "quiet=true", "targets=standard", "gp_weight=0", f"out={ckpt}")
+    code, _, _ = cli("fit", "n_labels=20", "epochs=5", "test_cap=50", "quiet=true", "targets=standard", "gp_weight=0.5",
+                     "gp_kernel=rbf", f"out={ckpt}")  # fmt: skip
     saved = json.loads((ckpt / "config.json").read_text())
-    assert code == 0 and saved["predictor"]["targets"] == "standard" and saved["predictor"]["gp_weight"] == 0
-    assert "gp_weight=0" in saved["command"]
+    assert code == 0 and saved["predictor"]["targets"] == "standard" and saved["predictor"]["gp_weight"] == 0.5
+    assert saved["predictor"]["gp_kernel"] == "rbf" and "gp_weight=0.5 gp_kernel=rbf" in saved["command"]
     code, _, err = cli("fit", "n_labels=20", "epochs=5", "targets=rank", f"out={tmp_path / 'never'}")
     assert code == 2 and "targets 'rank' is unknown" in err and len(err.strip().splitlines()) == 1
     code, _, err = cli("fit", "n_labels=20", "epochs=5", "gp_weight=2", f"out={tmp_path / 'never'}")
     assert code == 2 and "gp_weight must be a number in [0, 1]" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli("fit", "n_labels=20", "epochs=5", "gp_kernel=linear", f"out={tmp_path / 'never'}")
+    assert code == 2 and "gp_kernel 'linear' is unknown" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "never").exists()
 
 

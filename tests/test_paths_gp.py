@@ -20,7 +20,7 @@ from nag.checkpoint import load_checkpoint, save_checkpoint
 from nag.graph import CompGraph
 from nag.graph.paths import PATH_QUANTITIES, PATH_STATS, node_quantities, path_stats, path_summary
 from nag.predictors import Predictor
-from nag.predictors.gp import PathGP
+from nag.predictors.gp import KERNELS, PathGP
 
 TINY = {"epochs": 30, "finetune_epochs": 10, "heads": 3, "hidden": 32}
 
@@ -119,16 +119,19 @@ def stats_of(archs):
     return np.array([path_stats(space.to_graph(a)) for a in archs])
 
 
-def test_gp_rebuilt_from_its_state_predicts_the_same(labelled):
+@pytest.mark.parametrize("kernel", KERNELS.names())
+def test_gp_rebuilt_from_its_state_predicts_the_same(labelled, kernel):
     archs, acc, test_archs, _ = labelled
     x = stats_of(archs)
     mu, sd = x.mean(0), np.where(x.std(0) > 0, x.std(0), 1)
-    gp = PathGP.fit((x - mu) / sd, acc, seed=0)
-    again = PathGP(gp.x, gp.y, gp.params)
+    gp = PathGP.fit((x - mu) / sd, acc, seed=0, kernel=kernel)
+    again = PathGP(gp.x, gp.y, gp.params, kernel)
     q = (stats_of(test_archs[:100]) - mu) / sd
     a, b = gp.predict(q), again.predict(q)
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     assert np.all(gp.params > 0) and np.all(a[1] > 0)
+    if kernel != "rbf":  # the kernel is part of the state: the same values under another kernel differ
+        assert not np.allclose(PathGP(gp.x, gp.y, gp.params, "rbf").predict(q)[0], a[0])
 
 
 def test_gp_fits_at_most_max_points(labelled):
@@ -171,7 +174,7 @@ def test_plain_gnn_has_no_gp_and_no_path_inputs(labelled):
 
 
 @pytest.mark.parametrize("fields", [{"gp_weight": 1.5}, {"gp_weight": -0.1}, {"gp_weight": True}, {"gp_weight": "half"},
-                                    {"path_stats": "yes"}])  # fmt: skip
+                                    {"path_stats": "yes"}, {"gp_kernel": "cosine"}])  # fmt: skip
 def test_bad_path_and_gp_fields(fields):
     with pytest.raises(ConfigError, match=next(iter(fields))):
         Predictor(space="nb201", **fields)
@@ -220,4 +223,18 @@ def test_checkpoint_from_before_path_stats_loads_as_heads_only(labelled, tmp_pat
     save_checkpoint(tmp_path / "old", "predictor", tensors, config)
     old = Predictor.load(tmp_path / "old")
     assert old.config.gp_weight == 0.0 and old.config.path_stats is False and old.gps == []
+    assert np.array_equal(old.predict(test_archs[:30])[0], p.predict(test_archs[:30])[0])
+
+
+def test_checkpoint_from_before_gp_kernels_loads_with_the_rbf_kernel(labelled, tmp_path):
+    """Checkpoints saved when the GP's kernel was always RBF (no gp_kernel field) rebuild
+    an RBF GP and predict as they did."""
+    archs, acc, test_archs, _ = labelled
+    p = Predictor(space="nb201", gp_kernel="rbf", **TINY).fit(archs, acc)
+    p.save(tmp_path / "p")
+    tensors, config = load_checkpoint(tmp_path / "p", "predictor")
+    del config["predictor"]["gp_kernel"]
+    save_checkpoint(tmp_path / "old", "predictor", tensors, config)
+    old = Predictor.load(tmp_path / "old")
+    assert old.config.gp_kernel == "rbf" and old.gps[0].kernel == "rbf"
     assert np.array_equal(old.predict(test_archs[:30])[0], p.predict(test_archs[:30])[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nag.errors import ConfigError
+from nag.predictors.gp import KERNELS
 from nag.predictors.targets import SCALINGS
 from nag.typed_config import JSONConfig
 
@@ -27,6 +28,8 @@ class PredictorConfig(JSONConfig):
         (:data:`nag.graph.paths.PATH_STATS`, standardised on the fit's labels).
     gp_weight: weight in [0, 1] of a Gaussian process on the path statistics
         (:class:`nag.predictors.gp.PathGP`) blended with the heads' mean; 0 for none.
+    gp_kernel: the GP's kernel (:data:`nag.predictors.gp.KERNELS`: ``"matern32"``,
+        ``"matern12"``, ``"matern52"`` or ``"rbf"``).
     seed: seeds initialisation, bootstrap weights and clustering.
     """
 
@@ -43,6 +46,7 @@ class PredictorConfig(JSONConfig):
     targets: str = "gauss"
     path_stats: bool = True
     gp_weight: float = 0.7
+    gp_kernel: str = "matern32"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -58,6 +62,8 @@ class PredictorConfig(JSONConfig):
             raise ConfigError(f"PredictorConfig.path_stats must be true or false, got {self.path_stats!r}")
         if isinstance(self.gp_weight, bool) or not isinstance(self.gp_weight, (int, float)) or not 0.0 <= self.gp_weight <= 1.0:
             raise ConfigError(f"PredictorConfig.gp_weight must be a number in [0, 1], got {self.gp_weight!r}")
+        if self.gp_kernel not in KERNELS:
+            raise ConfigError(f"PredictorConfig.gp_kernel {self.gp_kernel!r} is unknown; choose one of: {', '.join(KERNELS.names())}")
         if self.fuzziness <= 1.0:
             raise ConfigError(f"PredictorConfig.fuzziness must be > 1, got {self.fuzziness}")
         for name in ("lr", "encoder_lr"):

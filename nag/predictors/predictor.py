@@ -222,7 +222,7 @@ class Predictor:
             with torch.no_grad():
                 self.centers = move_centers(before, self.encoder(batch), self.centers, c.fuzziness)
         if c.gp_weight > 0:
-            self.gps = [PathGP.fit(paths.double().numpy(), scaled[:, m], seed=c.seed) for m in range(len(self.metrics))]
+            self.gps = [PathGP.fit(paths.double().numpy(), scaled[:, m], seed=c.seed, kernel=c.gp_kernel) for m in range(len(self.metrics))]
         self.report = {"labels": len(items), "mode": mode, "epochs": epochs, "final_loss": loss.item(),
                        "seconds": time.perf_counter() - start}  # fmt: skip
 
@@ -292,7 +292,7 @@ class Predictor:
         try:
             encoder = Encoder(EncoderConfig.from_dict(config["encoder"]))
             # saved before target scalings, path statistics and the GP existed: what they did then
-            fields = {"targets": "standard", "path_stats": False, "gp_weight": 0.0, **config["predictor"]}
+            fields = {"targets": "standard", "path_stats": False, "gp_weight": 0.0, "gp_kernel": "rbf", **config["predictor"]}
             predictor = cls(encoder=encoder, space=config.get("space"), config=PredictorConfig.from_dict(fields))
             predictor.metrics = list(config["metrics"])
             predictor.heads = EnsembleHeads(encoder.embed_dim, len(predictor.metrics), predictor.config.heads,
@@ -310,7 +310,7 @@ class Predictor:
         if predictor._uses_paths:
             predictor.path_mean, predictor.path_std = load_path_scale(tensors, source)
         if predictor.config.gp_weight > 0:
-            predictor.gps = [load_gp(tensors, i, source) for i in range(len(predictor.metrics))]
+            predictor.gps = [load_gp(tensors, i, source, predictor.config.gp_kernel) for i in range(len(predictor.metrics))]
         predictor.report = config.get("report", {})
         predictor.encoder.eval()
         predictor.heads.eval()

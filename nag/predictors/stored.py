@@ -40,8 +40,8 @@ def load_path_scale(tensors: dict[str, Tensor], source: Path) -> tuple[Tensor, T
     return mean, std
 
 
-def load_gp(tensors: dict[str, Tensor], i: int, source: Path) -> PathGP:
-    """The GP of metric ``i``, checked and rebuilt."""
+def load_gp(tensors: dict[str, Tensor], i: int, source: Path, kernel: str) -> PathGP:
+    """The GP of metric ``i`` (of the kernel named ``kernel``), checked and rebuilt."""
     names = [f"gp.{i}.x", f"gp.{i}.y", f"gp.{i}.params"]
     missing = [n for n in names if n not in tensors]
     if missing:
@@ -50,4 +50,4 @@ def load_gp(tensors: dict[str, Tensor], i: int, source: Path) -> PathGP:
     if x.ndim != 2 or x.shape[1] != len(PATH_STATS) or y.shape != (len(x),) or params.shape != (3,) or not np.all(params > 0):
         raise CheckpointError(f"{source}: the GP of metric {i} has inputs {x.shape}, targets {y.shape}, kernel values {params.shape}; "
                               f"expected [n, {len(PATH_STATS)}], [n], 3 positive values")  # fmt: skip
-    return PathGP(x, y, params)
+    return PathGP(x, y, params, kernel)
