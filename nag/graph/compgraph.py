@@ -7,7 +7,7 @@ import numbers
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import networkx as nx
@@ -163,6 +163,8 @@ class CompGraph:
             raise InvalidArchitecture("the graph has no 'input' node")
         if not self.outputs():
             raise InvalidArchitecture("the graph has no 'output' node")
+        if all(s < t for s, t in self.edges):
+            return  # every edge runs forward: no cycle is possible
         cycle = _find_cycle(self._digraph())
         if cycle:
             raise InvalidArchitecture(f"edge {cycle[0]} closes a cycle through nodes {[e[0] for e in cycle]}")
@@ -232,16 +234,7 @@ class CompGraph:
         return torch.tensor(self.edges, dtype=torch.long).t().contiguous()
 
     def node_features(self) -> torch.Tensor:
-        n, k = len(self.nodes), len(NUMERIC_ATTRS)
-        x = torch.zeros(n, len(OPS) + 2 * k)
-        for i, node in enumerate(self.nodes):
-            x[i, OP_INDEX[node.op]] = 1.0
-            for j, key in enumerate(NUMERIC_ATTRS):
-                value = getattr(node, key)
-                if value is not None:
-                    x[i, len(OPS) + j] = math.log2(1 + value)
-                    x[i, len(OPS) + k + j] = 1.0
-        return x
+        return torch.tensor([_feature_row(node) for node in self.nodes], dtype=torch.float32).reshape(-1, NODE_FEATURES)
 
     # -------------------------------------------------------------------- hashing
     def canonical_hash(self) -> str:
@@ -266,11 +259,13 @@ class CompGraph:
     def pruned(self) -> CompGraph:
         """The graph without ``zero`` nodes and without nodes that lie on no path from an
         input to an output (they cannot change the result). Inputs and outputs stay."""
-        g = self._digraph()
-        g.remove_nodes_from([i for i, n in enumerate(self.nodes) if n.op == "zero"])
-        live_from_in = set().union(*(nx.descendants(g, i) | {i} for i in self.inputs()))
-        live_to_out = set().union(*(nx.ancestors(g, i) | {i} for i in self.outputs()))
+        blocked = {i for i, n in enumerate(self.nodes) if n.op == "zero"}
+        preds, succs = self._adjacency
+        live_from_in = _reachable(self.inputs(), succs, blocked)
+        live_to_out = _reachable(self.outputs(), preds, blocked)
         keep = sorted((live_from_in & live_to_out) | set(self.inputs()) | set(self.outputs()))
+        if len(keep) == len(self.nodes):
+            return self  # nothing to prune (graphs are immutable, so self is the answer)
         index = {v: i for i, v in enumerate(keep)}
         edges = [(index[s], index[t]) for s, t in self.edges if s in index and t in index]
         return CompGraph([self.nodes[v] for v in keep], edges)
@@ -299,6 +294,36 @@ def _as_edge(edge: Sequence[int]) -> tuple[int, int]:
         return int(s), int(t)
     except (TypeError, ValueError):
         raise InvalidArchitecture(f"edge {edge!r} is not a (source, target) pair of node indices") from None
+
+
+#: width of :meth:`CompGraph.node_features`
+NODE_FEATURES = len(OPS) + 2 * len(NUMERIC_ATTRS)
+
+
+@lru_cache(maxsize=65536)
+def _feature_row(node: Node) -> tuple[float, ...]:
+    """One row of :meth:`CompGraph.node_features` (nodes are immutable, so rows are cached)."""
+    row = [0.0] * NODE_FEATURES
+    row[OP_INDEX[node.op]] = 1.0
+    k = len(NUMERIC_ATTRS)
+    for j, key in enumerate(NUMERIC_ATTRS):
+        value = getattr(node, key)
+        if value is not None:
+            row[len(OPS) + j] = math.log2(1 + value)
+            row[len(OPS) + k + j] = 1.0
+    return tuple(row)
+
+
+def _reachable(starts: Iterable[int], neighbours: Sequence[Sequence[int]], blocked: set[int]) -> set[int]:
+    """Nodes reachable from ``starts`` along ``neighbours`` without entering ``blocked``."""
+    seen = {i for i in starts if i not in blocked}
+    stack = list(seen)
+    while stack:
+        for j in neighbours[stack.pop()]:
+            if j not in seen and j not in blocked:
+                seen.add(j)
+                stack.append(j)
+    return seen
 
 
 def _find_cycle(g: nx.DiGraph) -> list[tuple[Any, Any]]:

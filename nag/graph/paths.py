@@ -70,10 +70,11 @@ def path_summary(graph: CompGraph) -> PathSummary:
     """The :class:`PathSummary` of ``graph`` (``zero`` nodes block the paths through them)."""
     values = node_quantities(graph)
     order = graph.topological_order()
-    passable = np.array([node.op != "zero" for node in graph.nodes])
+    passable = [node.op != "zero" for node in graph.nodes]
     width = values.shape[1]
     # forward: paths from an input to each node, and the extremes of each quantity along them
-    reach_in = np.zeros(graph.num_nodes)
+    # (Python scalars and row-wise numpy: these graphs are small, so per-call overhead dominates)
+    reach_in = [0.0] * graph.num_nodes
     high = np.full((graph.num_nodes, width), -np.inf)
     low = np.full((graph.num_nodes, width), np.inf)
     for v in order:
@@ -82,21 +83,25 @@ def path_summary(graph: CompGraph) -> PathSummary:
         preds = [p for p in graph.predecessors(v) if reach_in[p] > 0]
         if graph.nodes[v].op == "input":
             reach_in[v], high[v], low[v] = 1.0, values[v], values[v]
+        elif len(preds) == 1:
+            reach_in[v] = reach_in[preds[0]]
+            high[v] = values[v] + high[preds[0]]
+            low[v] = values[v] + low[preds[0]]
         elif preds:
-            reach_in[v] = reach_in[preds].sum()
+            reach_in[v] = sum(reach_in[p] for p in preds)
             high[v] = values[v] + high[preds].max(axis=0)
             low[v] = values[v] + low[preds].min(axis=0)
     # backward: paths from each node to an output
-    reach_out = np.zeros(graph.num_nodes)
+    reach_out = [0.0] * graph.num_nodes
     for v in reversed(order):
         if passable[v]:
-            reach_out[v] = float(graph.nodes[v].op == "output") + reach_out[list(graph.successors(v))].sum()
+            reach_out[v] = float(graph.nodes[v].op == "output") + sum(reach_out[w] for w in graph.successors(v))
     ends = [o for o in graph.outputs() if reach_in[o] > 0]
-    count = float(reach_in[ends].sum())
+    count = float(sum(reach_in[o] for o in ends))
     if count == 0.0:
         zeros = np.zeros(width)
         return PathSummary(0.0, zeros, zeros.copy(), zeros.copy())
-    mean = (reach_in * reach_out) @ values / count
+    mean = (np.asarray(reach_in) * np.asarray(reach_out)) @ values / count
     return PathSummary(count, mean, high[ends].max(axis=0), low[ends].min(axis=0))
 
 

@@ -12,14 +12,16 @@ channel counts and spatial sizes on every node.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from nag.build.nb201 import CELL_EDGES
 from nag.errors import InvalidArchitecture
 from nag.graph import CompGraph, GraphBuilder, Node
 
 
-def edge_nodes(op: str, channels: int | None = None, spatial: int | None = None) -> list[Node]:
-    """The atomic ops of one NAS-Bench-201 edge operation."""
+@lru_cache(maxsize=1024)
+def edge_nodes(op: str, channels: int | None = None, spatial: int | None = None) -> tuple[Node, ...]:
+    """The atomic ops of one NAS-Bench-201 edge operation (nodes are immutable: shared)."""
     c = {"in_channels": channels, "out_channels": channels, "spatial": spatial}
     conv = {"stride": 1, "groups": 1, **c}
     table = {
@@ -29,7 +31,7 @@ def edge_nodes(op: str, channels: int | None = None, spatial: int | None = None)
         "nor_conv_3x3": [Node("relu", **c), Node("conv", kernel=3, **conv), Node("batchnorm", **c)],
         "avg_pool_3x3": [Node("avgpool", kernel=3, stride=1, **c)],
     }
-    return table[op]
+    return tuple(table[op])
 
 
 def _signature(nodes: Sequence[Node]) -> tuple[tuple[str, int | None], ...]:
