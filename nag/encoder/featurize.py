@@ -38,13 +38,12 @@ def graph_stats(graph: CompGraph, paths: PathSummary | None = None) -> torch.Ten
     """The :data:`GRAPH_STATS` whole-graph features of ``graph`` (``paths``: its
     :func:`~nag.graph.paths.path_summary`, when already computed)."""
     pruned = graph.pruned()
-    hist = torch.zeros(len(OPS))
+    hist = [0.0] * len(OPS)
     for node in pruned.nodes:
         hist[OP_INDEX[node.op]] += 1
     paths = path_summary(graph) if paths is None else paths
     longest = paths.max[PATH_QUANTITIES.index("length")]
-    extra = torch.tensor([pruned.num_nodes, len(pruned.edges), longest, paths.count], dtype=torch.float32)
-    return torch.cat([torch.log1p(hist), torch.log1p(extra)])
+    return torch.log1p(torch.tensor([*hist, pruned.num_nodes, len(pruned.edges), longest, paths.count], dtype=torch.float32))
 
 
 def to_data(graph: CompGraph) -> Data:

@@ -141,11 +141,9 @@ class CompGraph:
         """Raise :class:`InvalidArchitecture` naming the first offending node or edge."""
         n = len(self.nodes)
         for i, node in enumerate(self.nodes):
-            if node.op not in OP_INDEX:
-                raise InvalidArchitecture(f"node {i} has unknown op {node.op!r}; use one of nag.graph.OPS (or 'other')")
-            for key, value in node.attrs().items():
-                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise InvalidArchitecture(f"node {i} ({node.op}) has {key}={value!r}; expected a non-negative int")
+            problem = _node_problem(node)
+            if problem:
+                raise InvalidArchitecture(f"node {i} {problem}")
         seen: set[tuple[int, int]] = set()
         for s, t in self.edges:
             if not (0 <= s < n and 0 <= t < n):
@@ -294,6 +292,17 @@ def _as_edge(edge: Sequence[int]) -> tuple[int, int]:
         return int(s), int(t)
     except (TypeError, ValueError):
         raise InvalidArchitecture(f"edge {edge!r} is not a (source, target) pair of node indices") from None
+
+
+def _node_problem(node: Node) -> str | None:
+    """What makes ``node`` invalid on its own (None when nothing)."""
+    if node.op not in OP_INDEX:
+        return f"has unknown op {node.op!r}; use one of nag.graph.OPS (or 'other')"
+    for key in NUMERIC_ATTRS:
+        value = getattr(node, key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            return f"({node.op}) has {key}={value!r}; expected a non-negative int"
+    return None
 
 
 #: width of :meth:`CompGraph.node_features`
