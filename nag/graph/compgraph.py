@@ -117,6 +117,11 @@ class CompGraph:
             preds[t].append(s)
         return tuple(map(tuple, preds)), tuple(map(tuple, succs))
 
+    @cached_property
+    def _runs_forward(self) -> bool:
+        """Every edge goes from a lower to a higher node index (so the graph is acyclic)."""
+        return all(s < t for s, t in self.edges)
+
     def predecessors(self, i: int) -> tuple[int, ...]:
         return self._adjacency[0][i]
 
@@ -132,7 +137,7 @@ class CompGraph:
     def topological_order(self) -> list[int]:
         """The lexicographically smallest topological order of the node indices (the index
         order itself, found without networkx, when every edge runs forward)."""
-        if all(s < t for s, t in self.edges):
+        if self._runs_forward:
             return list(range(len(self.nodes)))
         return list(nx.lexicographical_topological_sort(self._digraph()))
 
@@ -161,8 +166,8 @@ class CompGraph:
             raise InvalidArchitecture("the graph has no 'input' node")
         if not self.outputs():
             raise InvalidArchitecture("the graph has no 'output' node")
-        if all(s < t for s, t in self.edges):
-            return  # every edge runs forward: no cycle is possible
+        if self._runs_forward:
+            return  # no cycle is possible
         cycle = _find_cycle(self._digraph())
         if cycle:
             raise InvalidArchitecture(f"edge {cycle[0]} closes a cycle through nodes {[e[0] for e in cycle]}")

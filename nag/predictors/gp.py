@@ -1,6 +1,6 @@
 """``PathGP``: a Gaussian process on architectures' path statistics.
 
-The predictor's second member next to its GNN heads. With few labels a GP with one RBF
+The predictor's second member next to its GNN heads. With few labels a GP with one
 length scale over the standardised :data:`nag.graph.paths.PATH_STATS` ranks NAS-Bench-201
 cells better than the heads do alone, and blending both ranks better than either
 (``benchmarks/predictors.py``). Kernel: ``c * k(l) + white(s)`` on standardised targets
