@@ -97,6 +97,13 @@ def space_proxies(space: Any, archs: Sequence[Any], proxies: Sequence[str] = ("n
 TABLES_DIR = Path(__file__).resolve().parent / "checkpoints" / "proxies"
 #: how the shipped tables score each arch: small networks, one seed, one random batch
 TABLE_BUILD: dict[str, dict[str, Any]] = {"nb201": {"C": 8, "N": 1}}
+#: the benchmark metrics the proxies vote for (larger is better)
+ESTIMATES = ("accuracy",)
+
+
+def has_table(space_name: str) -> bool:
+    """Whether a proxy table ships for ``space_name``."""
+    return (TABLES_DIR / space_name).is_dir()
 
 
 def build_table(space_name: str, directory: Path | str, progress: bool = True) -> Path:

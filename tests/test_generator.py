@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from nag import CheckpointError, ConfigError, bench, spaces
 from nag.generator import Generator, GeneratorConfig, metrics
 from nag.guidance import PredictorGuidance, RewardGuidance, weighted_sum
+from nag.guidance.predictor import SCALES
 
 TINY = GeneratorConfig(hidden=16, layers=1, heads=2, iterations=40, batch_size=64, steps=20, sample_steps=5)
 CONV = {"nor_conv_3x3": 1.0, "nor_conv_1x1": 0.5}
@@ -196,6 +197,17 @@ def test_predictor_guidance_calibrates_and_raises_the_prediction(nb201_gen):
     assert guided > plain + 0.5
     fixed = PredictorGuidance(ConvPredictor(), scale=4.0, archs=2000, iterations=150).bind(nb201_gen)
     assert fixed.scale == 4.0
+
+
+def test_predictor_guidance_calibration_lands_near_the_uniqueness_floor(nb201_gen):
+    guide = PredictorGuidance(ConvPredictor(), archs=2000, iterations=150, calibration_samples=48, min_unique=0.5)
+    bound = guide.bind(nb201_gen)
+    value, unique = guide.calibration[bound.scale]
+    assert unique >= 0.5
+    grid = [s for s in guide.calibration if s in SCALES]
+    assert len(guide.calibration) > len(grid)  # bisected between two grid scales
+    passing = [s for s, (_, u) in guide.calibration.items() if u >= 0.5]
+    assert value == max(guide.calibration[s][0] for s in passing)
 
 
 class TailedPredictor(ConvPredictor):

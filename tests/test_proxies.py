@@ -77,12 +77,34 @@ def test_diffusion_search_warm_start_queries_the_best_proxy_votes_first():
     gen = Generator.from_pretrained("nb201")
     options = {"generator": gen, "initial": 6, "batch": 3, "candidates": 16, "epochs": 5, "guidance_archs": 300}
     warm = search.run("diffusion", b, metric="accuracy", budget=6, seed=0, warm_start="proxies", warm_pool=2048, **options)
-    cold = search.run("diffusion", b, metric="accuracy", budget=6, seed=0, **options)
+    cold = search.run("diffusion", b, metric="accuracy", budget=6, seed=0, warm_start="generator", **options)
     everything = prior(b.space, b.space.all_archs())
     assert len(set(warm.archs)) == 6
     # the top 6 of 2,048 draws sit in the space's top few percent by vote; plain draws do not
     assert np.all(prior(b.space, warm.archs) > np.quantile(everything, 0.95))
     assert np.median(prior(b.space, cold.archs)) < np.quantile(everything, 0.95)
+
+
+def test_diffusion_search_uses_the_proxies_by_default_only_where_they_estimate_the_target():
+    from nag import search
+    from nag.search.diffusion import _proxies_fit
+    from nag.search.oracle import make_oracle
+
+    b = bench.load("nb201-cifar10")
+    assert _proxies_fit(make_oracle(b, "accuracy", None, 5, True, "diffusion"))
+    assert _proxies_fit(make_oracle(b, None, None, 5, True, "diffusion"))  # accuracy is the default metric
+    assert not _proxies_fit(make_oracle(b, "accuracy", None, 5, False, "diffusion"))  # minimising accuracy
+    assert not _proxies_fit(make_oracle(b, "params", None, 5, True, "diffusion"))
+    assert not _proxies_fit(make_oracle(lambda a: b.query_many(a, "accuracy"), None, "nb201", 5, True, "diffusion"))
+    assert not _proxies_fit(make_oracle(bench.load("nbgraph-cora"), None, None, 5, True, "diffusion"))  # no table
+
+    from nag.generator import Generator
+
+    options = {"generator": Generator.from_pretrained("nb201"), "initial": 6, "budget": 6, "seed": 0, "warm_pool": 2048}
+    default = search.run("diffusion", b, metric="accuracy", **options)
+    assert default.archs == search.run("diffusion", b, metric="accuracy", warm_start="proxies", **options).archs
+    objective = search.run("diffusion", lambda a: b.query_many(a, "accuracy"), space="nb201", **options)
+    assert objective.archs == search.run("diffusion", b, metric="accuracy", warm_start="generator", **options).archs
 
 
 def test_diffusion_search_warm_start_errors_before_any_query():
@@ -94,7 +116,7 @@ def test_diffusion_search_warm_start_errors_before_any_query():
         calls.append(archs)
         return np.zeros(len(archs))
 
-    with pytest.raises(ConfigError, match="warm_start must be one of generator, proxies"):
+    with pytest.raises(ConfigError, match="warm_start must be one of auto, generator, proxies"):
         search.run("diffusion", fn, space="nb201", budget=5, warm_start="zc")
     with pytest.raises(ConfigError, match="warm_pool >= initial"):
         search.run("diffusion", fn, space="nb201", budget=5, warm_start="proxies", warm_pool=3)

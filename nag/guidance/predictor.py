@@ -17,7 +17,11 @@ uniqueness (measured while building it: about 93.3-93.4 vs 93.0-93.1 at 0.6-0.8 
 
 Scale: when ``scale=None`` a short calibration samples a small batch at each scale of a
 grid and keeps the one whose samples the predictor rates best, among those whose samples
-stay at least ``min_unique`` unique.
+stay at least ``min_unique`` unique, then bisects towards the next grid scale. The true
+quality keeps climbing as the scale grows and the samples concentrate (nb201-cifar10,
+100-label predictor: about +0.12-0.15 accuracy points per sqrt(2) step near 0.5 unique),
+so ``min_unique`` is the knob that trades diversity for quality; the refinement lands
+close to it instead of up to a grid step short.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from nag.predictors.targets import fit_scaling
 #: the calibration grid: 0, then powers of sqrt(2) from 0.5 to 128 (a step of 2 was too coarse:
 #: near the uniqueness floor the quality changes a lot between 4 and 8)
 SCALES = (0.0, *(float(round(2 ** (k / 2), 2)) for k in range(-2, 15)))
+#: default bisections between the chosen grid scale and the next one when that one loses too much uniqueness
+REFINE = 3
 
 
 class PredictorGuidance:
@@ -50,11 +56,12 @@ class PredictorGuidance:
         scale: guidance strength; ``None`` calibrates it when bound to a generator.
         archs: how many archs of the space the surrogate learns from (all if fewer).
         min_unique: calibration keeps scales whose samples are at least this unique.
+        refine: bisections after the grid (0: the grid scale as chosen).
     """
 
     def __init__(self, predictor: Any, metric: str | None = None, maximize: bool = True, scale: float | None = None,
                  target: float | None = None, archs: int = 16384, iterations: int = 2000, min_unique: float = 0.5,
-                 calibration_samples: int = 128, seed: int = 0):  # fmt: skip
+                 calibration_samples: int = 128, seed: int = 0, refine: int = REFINE):  # fmt: skip
         if not hasattr(predictor, "predict"):
             raise ConfigError(f"PredictorGuidance needs a fitted predictor, got {type(predictor).__name__}")
         metrics = list(getattr(predictor, "metrics", []) or [])
@@ -64,9 +71,11 @@ class PredictorGuidance:
             raise ConfigError(f"the predictor predicts {metrics}; say which with metric=")
         if scale is not None and not (isinstance(scale, (int, float)) and scale >= 0):
             raise ConfigError(f"scale must be a number >= 0 or None (automatic), got {scale!r}")
+        if not (isinstance(refine, int) and refine >= 0):
+            raise ConfigError(f"refine must be an integer >= 0, got {refine!r}")
         self.predictor, self.metric, self.maximize, self.target = predictor, metric, maximize, target
         self.scale, self.archs, self.iterations = scale, archs, iterations
-        self.min_unique, self.calibration_samples, self.seed = min_unique, calibration_samples, seed
+        self.min_unique, self.calibration_samples, self.seed, self.refine = min_unique, calibration_samples, seed, refine
         self.calibration: dict[float, tuple[float, float]] = {}  # scale -> (mean score, uniqueness)
         self.chosen_scale: float | None = None
 
@@ -91,16 +100,39 @@ class PredictorGuidance:
         if self.scale is not None:
             bound.scale = self.chosen_scale = float(self.scale)
             return bound
+        bound.scale = self.chosen_scale = self._calibrate(generator, bound, sample_kwargs)
+        return bound
+
+    def _try(self, generator: Any, bound: _Bound, scale: float, sample_kwargs: dict[str, Any]) -> tuple[float, float]:
+        """(mean score, uniqueness) of a calibration batch at ``scale``, recorded in ``calibration``."""
+        bound.scale = scale
+        sampled = generator.sample(self.calibration_samples, guidance=bound, seed=self.seed, **sample_kwargs)
+        self.calibration[scale] = (float(np.mean(self.score(sampled))), len(set(sampled)) / len(sampled))
+        return self.calibration[scale]
+
+    def _calibrate(self, generator: Any, bound: _Bound, sample_kwargs: dict[str, Any]) -> float:
+        """The grid scale whose batch scores best while unique enough, then ``refine``
+        bisections (in log scale) towards the next grid scale when that one was not unique
+        enough: the quality climbs steeply near the uniqueness floor (module docstring)."""
         best, best_value = 0.0, -np.inf
         for scale in SCALES:
-            bound.scale = scale
-            sampled = generator.sample(self.calibration_samples, guidance=bound, seed=self.seed, **sample_kwargs)
-            value, unique = float(np.mean(self.score(sampled))), len(set(sampled)) / len(sampled)
-            self.calibration[scale] = (value, unique)
+            value, unique = self._try(generator, bound, scale, sample_kwargs)
             if unique >= self.min_unique and value > best_value:
                 best, best_value = scale, value
-        bound.scale = self.chosen_scale = best
-        return bound
+        above = [s for s in SCALES if s > best]
+        if best == 0.0 or not above or self.calibration[above[0]][1] >= self.min_unique:
+            return best
+        low, high = best, above[0]
+        for _ in range(self.refine):
+            middle = float(round(np.sqrt(low * high), 3))
+            value, unique = self._try(generator, bound, middle, sample_kwargs)
+            if unique < self.min_unique:
+                high = middle
+                continue
+            low = middle
+            if value > best_value:
+                best, best_value = middle, value
+        return best
 
 
 class _Surrogate(nn.Module):

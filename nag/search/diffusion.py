@@ -3,7 +3,11 @@ so far, query the most promising unseen samples, refit, repeat until the budget 
 
 Round 0 queries unguided samples of the (shipped or freshly fitted) generator; with
 ``warm_start="proxies"`` it draws ``warm_pool`` of them and queries those of highest
-zero-cost proxy vote (:func:`nag.proxies.prior`, a label-free accuracy estimate). Every later
+zero-cost proxy vote (:func:`nag.proxies.prior`, a label-free accuracy estimate). By default
+(``"auto"``, and ``proxies=None``) the proxies are used, as the warm start and as the
+predictor's extra inputs, exactly when they estimate what is searched for: a benchmark's
+accuracy (:data:`nag.proxies.ESTIMATES`), maximised, on a space with a shipped proxy table
+(nb201); a user's objective or any other metric gets plain unguided samples. Every later
 round fits a :class:`nag.Predictor` on all (arch, score) pairs so far, samples
 ``candidates`` archs with :class:`~nag.guidance.PredictorGuidance` (strength calibrated
 each round) and fills ``1 - local_share`` of the batch with the guided samples of highest
@@ -22,12 +26,12 @@ import numpy as np
 from nag.errors import CheckpointError, ConfigError
 from nag.search.oracle import Oracle
 
-WARM_STARTS = ("generator", "proxies")
+WARM_STARTS = ("auto", "generator", "proxies")
 
 
 def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, initial: int = 10, candidates: int = 256,
                      kappa: float = 0.5, epochs: int = 100, guidance_archs: int = 4096, neighbours: int = 3, local_share: float = 0.5,
-                     generator: Any = None, proxies: bool = False, warm_start: str = "generator",
+                     generator: Any = None, proxies: bool | None = None, warm_start: str = "auto",
                      warm_pool: int = 16384) -> None:  # fmt: skip
     """Generator-driven search (see the module docstring).
 
@@ -43,10 +47,11 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         local_share: share of each batch taken from the trust region (0: guided samples only).
         generator: a :class:`nag.Generator` for the oracle's space (default: the shipped one).
         proxies: give the predictor each arch's zero-cost proxies as extra inputs (the
-            shipped table of :mod:`nag.proxies`; nb201 only).
+            shipped table of :mod:`nag.proxies`; nb201 only); ``None``: when they fit (module docstring).
         warm_start: how round 0 picks its ``initial`` archs: ``"generator"`` (unguided
-            samples as drawn) or ``"proxies"`` (the highest proxy vote among ``warm_pool``
-            unguided samples; the proxies estimate accuracy, so use it when larger is better).
+            samples as drawn), ``"proxies"`` (the highest proxy vote among ``warm_pool``
+            unguided samples; the proxies estimate accuracy, so use it when larger is better)
+            or ``"auto"`` (``"proxies"`` when they fit, see the module docstring).
         warm_pool: unguided samples ranked by the proxies when ``warm_start="proxies"``.
     """
     from nag.generator import Generator
@@ -61,6 +66,9 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
     if warm_pool < initial:
         raise ConfigError(f"need warm_pool >= initial, got {warm_pool} < {initial}")
     space = oracle.space
+    fits = _proxies_fit(oracle)
+    proxies = fits if proxies is None else bool(proxies)
+    warm_start = ("proxies" if fits else "generator") if warm_start == "auto" else warm_start
     if proxies or warm_start == "proxies":
         from nag.proxies import load_table
 
@@ -93,7 +101,8 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
             predictor: Any = _WithInputs(fitted, lambda items: features(space, items))
         else:
             predictor = Predictor(space=space, seed=seed(), epochs=epochs).fit(archs, y)
-        guide = PredictorGuidance(predictor, archs=guidance_archs, iterations=300, calibration_samples=64, seed=seed())
+        guide = PredictorGuidance(predictor, archs=guidance_archs, iterations=300, calibration_samples=64, seed=seed(),
+                                  refine=0)  # the grid's scale: the 30-seed search figures were measured with it
         guided = _unseen(generator.sample(candidates, guidance=guide, seed=seed(), exclude=archs), oracle)
         best = [archs[i] for i in np.argsort(-y, kind="stable")[:neighbours]]
         local = _unseen([n for a in best for n in space.neighbours(a)], oracle)  # the incumbents' trust region
@@ -101,6 +110,14 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         chosen = _top(predictor, local, n_local, kappa)
         chosen += _top(predictor, [a for a in guided if a not in set(chosen)], batch - len(chosen), kappa)
         query(chosen)
+
+
+def _proxies_fit(oracle: Oracle) -> bool:
+    """Whether the shipped proxies estimate what ``oracle`` answers: a benchmark accuracy,
+    maximised, on a space with a proxy table."""
+    from nag.proxies import ESTIMATES, has_table
+
+    return oracle.maximize and oracle.metric in ESTIMATES and has_table(oracle.space.name)
 
 
 def _first_round(generator: Any, oracle: Oracle, initial: int, warm_start: str, warm_pool: int, seed: int) -> list[Any]:

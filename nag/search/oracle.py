@@ -29,11 +29,12 @@ class Oracle:
         budget: the number of distinct archs that may be queried.
         maximize: whether larger values are better.
         on_query: called after every counted query (a progress bar's ``update``).
+        metric: the benchmark metric ``fn`` answers (``None`` for a user's objective).
     """
 
     def __init__(self, fn: Callable[[list[Any]], Sequence[float]], space: SearchSpace, budget: int, maximize: bool = True,
-                 on_query: Callable[[], Any] | None = None, strategy: str = ""):  # fmt: skip
-        self.fn, self.space, self.budget, self.maximize = fn, space, budget, maximize
+                 on_query: Callable[[], Any] | None = None, strategy: str = "", metric: str | None = None):  # fmt: skip
+        self.fn, self.space, self.budget, self.maximize, self.metric = fn, space, budget, maximize, metric
         self.trajectory = Trajectory(maximize=maximize, strategy=strategy)
         self._seen: dict[Any, float] = {}
         self.on_query = on_query
@@ -96,9 +97,9 @@ def make_oracle(bench: Benchmark | Callable, metric: str | None, space: SearchSp
     elif callable(bench):
         if space is None:
             raise ConfigError("searching over a callable needs space= (a SearchSpace or its name)")
-        fn = bench
+        fn, metric = bench, None
     else:
         raise ConfigError(f"bench must be a Benchmark or a callable archs -> values, got {type(bench).__name__}")
     if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
         raise ConfigError(f"budget must be a positive integer, got {budget!r}")
-    return Oracle(fn, space, budget, maximize, strategy=strategy)
+    return Oracle(fn, space, budget, maximize, strategy=strategy, metric=metric)
