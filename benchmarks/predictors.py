@@ -26,8 +26,8 @@ B's labels alone. A's labels, B's labels and the test archs are disjoint.
 (NASWOT and synflow from the shipped table, ``nag.proxies.features``; nb201 only);
 ``zc-synflow`` ranks by synflow alone, with no labels.
 ``gnn-pretrained`` needs the shipped encoder checkpoint (``Encoder.from_pretrained()``,
-``nag/checkpoints/encoder``); without it those rows are skipped (and transfer uses
-``gnn-scratch``). Throughput: ``Predictor.predict`` on 5,000 nb201 archs with one torch
+``nag/checkpoints/encoder``), or the one ``--encoder DIR`` names (e.g. made by ``nag
+pretrain``); without it those rows are skipped (and transfer uses ``gnn-scratch``). Throughput: ``Predictor.predict`` on 5,000 nb201 archs with one torch
 thread, cold (featurization included) and with features cached.
 """
 
@@ -92,17 +92,32 @@ class TransferJob:
 
 
 # ----------------------------------------------------------------------------- helpers
-def pretrained_status() -> tuple[bool, str, float | None]:
-    """(available, note, pretraining seconds or None) of the shipped encoder checkpoint."""
+#: the encoder checkpoint of ``gnn-pretrained`` (``None``: the shipped one); set per process by ``use_encoder``
+ENCODER_DIR: str | None = None
+
+
+def use_encoder(directory: str | None) -> None:
+    global ENCODER_DIR
+    ENCODER_DIR = directory
+
+
+def pretrained_encoder():
+    """The encoder ``gnn-pretrained`` starts from (``--encoder``, else the shipped one)."""
     from nag.encoder import Encoder
+
+    return Encoder.from_pretrained(ENCODER_DIR)
+
+
+def pretrained_status() -> tuple[bool, str, float | None]:
+    """(available, note, pretraining seconds or None) of the ``gnn-pretrained`` encoder checkpoint."""
     from nag.errors import CheckpointError
 
     try:
-        encoder = Encoder.from_pretrained()
+        encoder = pretrained_encoder()
     except CheckpointError as e:
         return False, f"no pretrained encoder ({e}); gnn-pretrained rows skipped", None
     seconds = encoder.pretrain_info.get("seconds") if isinstance(encoder.pretrain_info, dict) else None
-    return True, "pretrained encoder found", (float(seconds) if seconds is not None else None)
+    return True, f"pretrained encoder found ({ENCODER_DIR or 'shipped'})", (float(seconds) if seconds is not None else None)
 
 
 def _setup_worker() -> None:
@@ -151,7 +166,7 @@ def gnn_predictor(method: str, space: Any, seed: int):
     process by nag itself, so jobs in one worker share them)."""
     from nag.predictors.predictor import Predictor
 
-    return Predictor(encoder="pretrained" if method == "gnn-pretrained" else None, space=space, seed=seed)
+    return Predictor(encoder=pretrained_encoder() if method == "gnn-pretrained" else None, space=space, seed=seed)
 
 
 def clone(predictor):
@@ -263,7 +278,7 @@ def measure_throughput(method: str) -> dict[str, Any]:
         perm = np.random.default_rng(0).permutation(len(archs))
         train, warmup = perm[:100], perm[100:300]
         blocks = [perm[300 + r * THROUGHPUT_ARCHS : 300 + (r + 1) * THROUGHPUT_ARCHS] for r in range(THROUGHPUT_REPEATS)]
-        predictor = Predictor(encoder="pretrained" if method == "gnn-pretrained" else None, space=b.space, seed=0)
+        predictor = Predictor(encoder=pretrained_encoder() if method == "gnn-pretrained" else None, space=b.space, seed=0)
         predictor.fit([archs[i] for i in train], values[train], mode="full")
         predictor.predict([archs[i] for i in warmup])  # warm-up: kernels, allocator
         cold, warm = [], []
@@ -415,6 +430,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: sizes 25,100, 2 seeds, test cap 2000, one transfer pair and seed (explicit options override)")  # fmt: skip
     parser.add_argument("--out", default="results/predictors.json", help="JSON output path")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--encoder", help="encoder checkpoint folder for gnn-pretrained (default: the shipped one)")
     args = parser.parse_args(argv)
     # --quick changes the defaults; options given explicitly still win
     defaults = {"sizes": SIZES, "seeds": SEEDS, "test_cap": 0, "transfer_pairs": TRANSFER_PAIRS, "transfer_seeds": TRANSFER_SEEDS}
@@ -440,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     args = parse_args(argv)
     _setup_worker()
+    use_encoder(args.encoder)
     have_pretrained, note, pretrain_s = pretrained_status()
     print(note, flush=True)
     if pretrain_s is not None:
@@ -458,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     transfer_jobs = [TransferJob(s, t, seed, gnn, TRANSFER_LABELS, args.test_cap)
                      for s, t in args.transfer_pairs for seed in range(args.transfer_seeds)]  # fmt: skip
     print(f"{len(jobs)} fit jobs, {len(transfer_jobs)} transfer jobs on {args.workers} workers", flush=True)
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+    with ProcessPoolExecutor(max_workers=args.workers, initializer=use_encoder, initargs=(args.encoder,)) as pool:
         transfer_futures = [pool.submit(run_transfer, j) for j in transfer_jobs]  # long jobs first
         results = list(pool.map(run_job, jobs, chunksize=1))
         transfer_results = [f.result() for f in transfer_futures]

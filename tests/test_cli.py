@@ -182,6 +182,12 @@ def test_fit_takes_the_target_scaling_and_gp_settings(cli, tmp_path):
     assert not (tmp_path / "never").exists()
 
 
+def test_pretrain_rejects_a_bad_soft_positive_weight_before_building_the_corpus(cli, tmp_path):
+    code, _, err = cli("pretrain", "soft_positives=2", f"out={tmp_path / 'never'}")
+    assert code == 2 and "soft_positives must be in [0, 1]" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "never").exists()
+
+
 def test_python_dash_m_nag_exits_2_without_traceback():
     result = subprocess.run([sys.executable, "-m", "nag", "bench", "nope"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2

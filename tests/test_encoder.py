@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch_geometric.data import Data
 
 import nag.graph
 from nag import CheckpointError, CompGraph, ConfigError, spaces
-from nag.encoder import Encoder, EncoderConfig
+from nag.encoder import Encoder, EncoderConfig, spectrum
 from nag.encoder.featurize import GRAPH_STATS, graph_stats, to_data
 from nag.encoder.pretrain import PretrainConfig, augment, nt_xent, pretrain
 from nag.graph import OPS
@@ -323,6 +324,38 @@ def test_pretrain_needs_two_graphs(corpus):
         pretrain(tiny_encoder(), corpus[0][:1], config=PretrainConfig(epochs=1, batch_size=2))
 
 
+def test_spectral_signature_ignores_numbering_and_sums_to_one(corpus):
+    data = corpus[1][0]
+    perm = torch.randperm(data.num_nodes, generator=torch.Generator().manual_seed(0))
+    inverse = torch.argsort(perm)
+    renumbered = Data(x=data.x[perm], edge_index=inverse[data.edge_index], num_nodes=data.num_nodes)
+    assert torch.allclose(spectrum.signature(data), spectrum.signature(renumbered), atol=1e-6)
+    assert spectrum.signature(data).sum().item() == pytest.approx(1.0)
+    cell = spectrum.signature(corpus[0][0])
+    assert not torch.allclose(cell, spectrum.signature(data))  # the network-level graph has another spectrum
+
+
+def test_soft_targets_put_the_weight_on_spectral_neighbours(corpus):
+    sigs = spectrum.signatures(corpus[0][:64])
+    targets = spectrum.soft_targets(sigs, 0.4, 0.05)
+    assert torch.allclose(targets.sum(1), torch.ones(64))
+    assert torch.allclose(targets.diagonal(), torch.full((64,), 0.6))
+    distance = torch.cdist(sigs, sigs).fill_diagonal_(float("inf"))
+    nearest, farthest = distance.argmin(1), distance.masked_fill(distance.isinf(), -1).argmax(1)
+    rows = torch.arange(64)
+    assert torch.all(targets[rows, nearest] >= targets[rows, farthest])
+    assert torch.equal(spectrum.soft_targets(sigs, 0.0, 0.05), torch.eye(64))
+
+
+def test_pretrain_with_soft_positives_trains_and_differs(corpus):
+    datas, partners = corpus
+    hard, soft = tiny_encoder(seed=0), tiny_encoder(seed=0)
+    pretrain(hard, datas, partners, PretrainConfig(epochs=2, batch_size=64))
+    report = pretrain(soft, datas, partners, PretrainConfig(epochs=2, batch_size=64, soft_positives=0.5))
+    assert all(math.isfinite(x) for x in report["loss"]) and report["config"]["soft_positives"] == 0.5
+    assert any(not torch.equal(hard.state_dict()[k], v) for k, v in soft.state_dict().items())
+
+
 def test_augment_does_not_modify_its_input(corpus):
     data = corpus[1][0]  # a network-level graph: many nodes and edges
     x, edge_index, stats = data.x.clone(), data.edge_index.clone(), data.stats.clone()
@@ -337,7 +370,8 @@ def test_augment_does_not_modify_its_input(corpus):
 
 @pytest.mark.parametrize(
     "fields",
-    [{"epochs": 0}, {"batch_size": 1}, {"mask_features": 1.5}, {"drop_edges": -0.1}, {"mask_stats": 2.0}, {"level_swap": -1.0}],
+    [{"epochs": 0}, {"batch_size": 1}, {"mask_features": 1.5}, {"drop_edges": -0.1}, {"mask_stats": 2.0}, {"level_swap": -1.0},
+     {"soft_positives": 1.5}, {"spectral_temperature": 0.0}],
 )
 def test_pretrain_config_validation(fields):
     with pytest.raises(ConfigError):

@@ -92,6 +92,7 @@ class PretrainCommandConfig:
     batch_size: int = 256
     seed: int = 0
     network_graphs: int = 300
+    soft_positives: float = 0.0  # target mass on spectrally similar graphs (nag.encoder.spectrum)
     out: str = "pretrained-encoder"
     quiet: bool = False
 

@@ -24,12 +24,13 @@ def cmd_pretrain(cfg: DictConfig) -> int:
 
     import torch
 
-    config = PretrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed)
+    config = PretrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed, soft_positives=cfg.soft_positives)
     with torch.random.fork_rng():
         torch.manual_seed(cfg.seed)
         encoder = Encoder()
     report = encoder.pretrain(config=config, progress=not cfg.quiet, network_graphs=cfg.network_graphs, seed=cfg.seed)
-    encoder.pretrain_info["command"] = f"nag pretrain epochs={cfg.epochs} batch_size={cfg.batch_size} seed={cfg.seed}"
+    encoder.pretrain_info["command"] = (f"nag pretrain epochs={cfg.epochs} batch_size={cfg.batch_size} seed={cfg.seed}"
+                                        + (f" soft_positives={cfg.soft_positives:g}" if cfg.soft_positives else ""))  # fmt: skip
     encoder.save(cfg.out)
     print(f"pretrained on {report['graphs']} graphs ({report['corpus']}) in {report['seconds']:.0f} s; "
           f"loss {report['loss'][0]:.3f} -> {report['loss'][-1]:.3f}; saved to {cfg.out}")  # fmt: skip

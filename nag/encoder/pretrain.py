@@ -9,6 +9,10 @@ architecture computes:
 - *edge dropping*: a random fraction of edges removed;
 - *statistics masking*: a random fraction of the whole-graph statistics zeroed.
 
+With ``soft_positives > 0`` the targets are soft: that share of each graph's target mass
+goes to the other graphs of the batch with a similar Laplacian spectrum
+(:mod:`nag.encoder.spectrum`), as GENNAPE does; the rest stays on its own other view.
+
 Node renumbering is not a view: the encoder is permutation invariant by construction, so
 two numberings give the same embedding exactly (tested).
 """
@@ -24,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
+from nag.encoder import spectrum
 from nag.encoder.featurize import collate
 from nag.errors import ConfigError
 
@@ -31,7 +36,9 @@ from nag.errors import ConfigError
 @dataclass(frozen=True)
 class PretrainConfig:
     """Args: epochs, batch_size, lr; temperature of NT-Xent; the masking / dropping rates
-    of the views; level_swap: probability that the second view is the other level; seed."""
+    of the views; level_swap: probability that the second view is the other level; seed;
+    soft_positives: target mass on spectrally similar graphs (0: plain NT-Xent);
+    spectral_temperature: how sharply that mass goes to the most similar spectra."""
 
     epochs: int = 10
     batch_size: int = 256
@@ -42,15 +49,18 @@ class PretrainConfig:
     mask_stats: float = 0.3
     level_swap: float = 0.5
     seed: int = 0
+    soft_positives: float = 0.0
+    spectral_temperature: float = 0.05
 
     def __post_init__(self) -> None:
         for name, low in (("epochs", 1), ("batch_size", 2)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"PretrainConfig.{name} must be an int >= {low}, got {value!r}")
-        if not (self.temperature > 0 and self.lr > 0):
-            raise ConfigError(f"PretrainConfig.temperature and lr must be > 0, got {self.temperature}, {self.lr}")
-        for name in ("mask_features", "drop_edges", "mask_stats", "level_swap"):
+        if not (self.temperature > 0 and self.lr > 0 and self.spectral_temperature > 0):
+            raise ConfigError(f"PretrainConfig.temperature, lr and spectral_temperature must be > 0, "
+                              f"got {self.temperature}, {self.lr}, {self.spectral_temperature}")  # fmt: skip
+        for name in ("mask_features", "drop_edges", "mask_stats", "level_swap", "soft_positives"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"PretrainConfig.{name} must be in [0, 1], got {getattr(self, name)}")
 
@@ -64,11 +74,12 @@ def augment(data: Data, config: PretrainConfig, generator: torch.Generator) -> D
                 num_nodes=data.num_nodes)  # fmt: skip
 
 
-def nt_xent(z1: Tensor, z2: Tensor, temperature: float) -> Tensor:
-    """Symmetric NT-Xent: row ``i`` of ``z1`` must pick row ``i`` of ``z2`` among all rows."""
+def nt_xent(z1: Tensor, z2: Tensor, temperature: float, targets: Tensor | None = None) -> Tensor:
+    """Symmetric NT-Xent: row ``i`` of ``z1`` must pick row ``i`` of ``z2`` among all rows
+    (or, with ``targets`` ``[B, B]``, spread its choice as row ``i`` of it says; both ways)."""
     z1, z2 = F.normalize(z1, dim=-1), F.normalize(z2, dim=-1)
     logits = z1 @ z2.t() / temperature
-    target = torch.arange(len(z1), device=z1.device)
+    target = torch.arange(len(z1), device=z1.device) if targets is None else targets
     return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target))
 
 
@@ -92,6 +103,7 @@ def pretrain(encoder: nn.Module, datas: Sequence[Data], partners: Sequence[Data 
     if len(partners) != len(datas):
         raise ConfigError(f"got {len(partners)} partners for {len(datas)} graphs")
     generator = torch.Generator().manual_seed(config.seed)
+    sigs = spectrum.signatures(datas) if config.soft_positives > 0 else None
     with torch.random.fork_rng():
         torch.manual_seed(config.seed)
         projector = nn.Sequential(nn.Linear(encoder.embed_dim, encoder.embed_dim), nn.ReLU(), nn.Linear(encoder.embed_dim, 32))
@@ -116,7 +128,8 @@ def pretrain(encoder: nn.Module, datas: Sequence[Data], partners: Sequence[Data 
             swap = torch.rand(len(idx), generator=generator) < config.level_swap
             second = [augment(partners[j] if s and partners[j] is not None else datas[j], config, generator)
                       for j, s in zip(idx, swap.tolist())]  # fmt: skip
-            loss = nt_xent(projector(encoder(collate(first))), projector(encoder(collate(second))), config.temperature)
+            targets = None if sigs is None else spectrum.soft_targets(sigs[idx], config.soft_positives, config.spectral_temperature)
+            loss = nt_xent(projector(encoder(collate(first))), projector(encoder(collate(second))), config.temperature, targets)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
