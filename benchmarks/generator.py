@@ -5,7 +5,7 @@ search against random search and regularized evolution on the same budgets and s
 Usage::
 
     python benchmarks/generator.py [--seeds 3] [--search-seeds 5] [--budget 200]
-        [--search-benchmarks nb201-cifar10,nbgraph-cora,...] [--skip-fit] [--threads 2]
+        [--search-benchmarks nb201-cifar10,nbgraph-cora,...] [--skip-fit] [--threads 2] [--workers 1]
         [--out results/generator.json] [--quick] [--plot-dir results] [--plot-only]
 
 * fit: a generator fit on a random 50% of each space (the time is the CPU fit time); 1,000
@@ -34,6 +34,7 @@ import argparse
 import json
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,14 @@ def guided_figures(seed: int, labels: int = 100, n: int = 100) -> dict[str, Any]
             "guided_archs": [b.space.to_str(a) for a in guided]}  # fmt: skip
 
 
+def search_runs(jobs: list[Job], workers: int) -> list[dict[str, Any]]:
+    """``run_job`` of every job, in order, in ``workers`` processes of one torch thread each."""
+    if workers <= 1:
+        return [run_job(job) for job in jobs]
+    with ProcessPoolExecutor(max_workers=workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        return list(pool.map(run_job, jobs, chunksize=1))
+
+
 def median_quality(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
     return {k: float(np.median([r[key][k] for r in runs])) for k in runs[0][key]}
 
@@ -162,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search-benchmarks", default=",".join(SEARCH_BENCHMARKS))
     parser.add_argument("--skip-fit", action="store_true", help="skip the 50%%-split fits (the slowest part)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the networks are tiny; 1 is fastest on a busy machine)")
+    parser.add_argument("--workers", type=int, default=1, help="processes for the search runs (1 torch thread each)")
     parser.add_argument("--out", default="results/generator.json")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 1 search seed, budget 30, nb201 only, no fit")
     parser.add_argument("--plot-dir", type=Path, default=Path("results"), help="folder of the figures (default results)")
@@ -194,15 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     write_json(args.out, out)
 
     runs = [guided_figures(seed) for seed in range(args.seeds)]
-    if not runs:
-        return 0
-    out["guided"] = {"runs": runs, **{k: median_quality(runs, k) for k in ("guided", "random", "ceiling")}}
-    print(f"\nnb201-cifar10 accuracy, predictor on 100 labels, 100 archs, median of {args.seeds} seeds")
-    print("| archs | mean | best | in top 1% | in top 0.1% |\n|---|---|---|---|---|")
-    for k, label in (("guided", "guided samples"), ("random", "random archs"), ("ceiling", "predictor's top 100 of the space")):
-        q = out["guided"][k]
-        print(f"| {label} | {q['mean']:.2f} | {q['best']:.2f} | {q['top1%']:.2f} | {q['top0.1%']:.2f} |", flush=True)
-    write_json(args.out, out)
+    if runs:
+        out["guided"] = {"runs": runs, **{k: median_quality(runs, k) for k in ("guided", "random", "ceiling")}}
+        print(f"\nnb201-cifar10 accuracy, predictor on 100 labels, 100 archs, median of {args.seeds} seeds")
+        print("| archs | mean | best | in top 1% | in top 0.1% |\n|---|---|---|---|---|")
+        for k, label in (("guided", "guided samples"), ("random", "random archs"), ("ceiling", "predictor's top 100 of the space")):
+            q = out["guided"][k]
+            print(f"| {label} | {q['mean']:.2f} | {q['best']:.2f} | {q['top1%']:.2f} | {q['top0.1%']:.2f} |", flush=True)
+        write_json(args.out, out)
 
     summaries: dict[str, dict[str, Any]] = {}
     searched = [name for name in args.search_benchmarks.split(",") if name] if args.search_seeds > 0 else []
@@ -211,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         summaries[name] = {}
         for strategy in STRATEGIES:
             started = time.perf_counter()
-            results = [run_job(Job(name, strategy, seed, args.budget)) for seed in range(args.search_seeds)]
+            results = search_runs([Job(name, strategy, seed, args.budget) for seed in range(args.search_seeds)], args.workers)
             summaries[name][strategy] = {**summarize(results), "seconds": time.perf_counter() - started}
             print(f"  {strategy}: {summaries[name][strategy]['seconds']:.0f} s", flush=True)
         out["search"] = summaries

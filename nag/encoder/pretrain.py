@@ -103,6 +103,7 @@ def pretrain(encoder: nn.Module, datas: Sequence[Data], partners: Sequence[Data 
     if len(partners) != len(datas):
         raise ConfigError(f"got {len(partners)} partners for {len(datas)} graphs")
     generator = torch.Generator().manual_seed(config.seed)
+    start = time.perf_counter()
     sigs = spectrum.signatures(datas) if config.soft_positives > 0 else None
     with torch.random.fork_rng():
         torch.manual_seed(config.seed)
@@ -116,7 +117,7 @@ def pretrain(encoder: nn.Module, datas: Sequence[Data], partners: Sequence[Data 
 
         bar = tqdm(total=steps, desc="pretrain encoder", unit="step")
     encoder.train()
-    start, losses = time.perf_counter(), []
+    losses = []
     for _ in range(config.epochs):
         order = torch.randperm(len(datas), generator=generator)
         total = 0.0
