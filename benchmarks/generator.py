@@ -19,7 +19,10 @@ Usage::
   samples; their true accuracy (mean, best, share in the top 1% / 0.1%) next to 100 random
   archs and to the "ceiling": the 100 archs that predictor ranks highest in the whole space.
 * search: ``nag.search.run`` with random, re and diffusion; queries to the optimum and to the
-  top 0.1% / 1% (``>budget`` where censored), as in ``benchmarks/baselines.py``.
+  top 0.1% / 1% (``>budget`` where censored), as in ``benchmarks/baselines.py``. The
+  diffusion search runs with its defaults, so on nb201-cifar10 accuracy it starts from the
+  zero-cost proxies (``warm_start="auto"``). With ``--workers`` > 1 a strategy's ``seconds``
+  is the wall time of its parallel runs.
 
 Plots (``--plot-only`` redraws them from the JSON at ``--out``): ``<plot-dir>/nb201_pareto.png``,
 accuracy against params of every nb201-cifar10 arch with the Pareto front and the guided

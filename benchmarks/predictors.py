@@ -458,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     _setup_worker()
     use_encoder(args.encoder)
     have_pretrained, note, pretrain_s = pretrained_status()
+    if args.encoder and not have_pretrained:
+        raise SystemExit(f"--encoder {args.encoder}: {note}")
     print(note, flush=True)
     if pretrain_s is not None:
         print(f"encoder pretraining time: {pretrain_s:.0f} s ({pretrain_s / 3600:.2f} h)", flush=True)

@@ -10,7 +10,8 @@ Usage::
 Variants (``search.run`` options):
 
 - ``diffusion``: the default diffusion search (on nb201-cifar10 accuracy its defaults pick
-  the proxies, so it runs as ``diffusion+proxies+warm``);
+  the proxies, so it runs as ``diffusion+proxies+warm``, seed for seed; the JSON records the
+  options as given, ``{}``);
 - ``diffusion-plain``: without the proxies (``proxies=False, warm_start="generator"``);
 - ``diffusion+proxies``: its predictor also reads each arch's proxies (``proxies=True``);
 - ``diffusion+proxies+warm``: and round 0 queries the highest proxy votes among unguided

@@ -199,15 +199,20 @@ def test_predictor_guidance_calibrates_and_raises_the_prediction(nb201_gen):
     assert fixed.scale == 4.0
 
 
-def test_predictor_guidance_calibration_lands_near_the_uniqueness_floor(nb201_gen):
+def test_predictor_guidance_calibration_bisects_towards_the_uniqueness_floor(nb201_gen):
     guide = PredictorGuidance(ConvPredictor(), archs=2000, iterations=150, calibration_samples=48, min_unique=0.5)
     bound = guide.bind(nb201_gen)
-    value, unique = guide.calibration[bound.scale]
-    assert unique >= 0.5
-    grid = [s for s in guide.calibration if s in SCALES]
-    assert len(guide.calibration) > len(grid)  # bisected between two grid scales
-    passing = [s for s, (_, u) in guide.calibration.items() if u >= 0.5]
-    assert value == max(guide.calibration[s][0] for s in passing)
+    assert guide.calibration[bound.scale][1] >= 0.5
+    grid = [s for s in SCALES if s in guide.calibration]
+    low = max((s for s in grid if guide.calibration[s][1] >= 0.5), key=lambda s: guide.calibration[s][0])
+    high = min(s for s in grid if s > low)
+    assert guide.calibration[high][1] < 0.5  # the next grid scale lost too much uniqueness ...
+    bisected = sorted(set(guide.calibration) - set(grid))
+    assert len(bisected) == 3 and all(low < s < high for s in bisected)  # ... so the calibration looked between them
+    assert low <= bound.scale < high
+    with pytest.raises(ConfigError, match="refine must be an integer >= 0"):
+        PredictorGuidance(ConvPredictor(), refine=True)
+    assert PredictorGuidance(ConvPredictor(), refine=0).bind(nb201_gen).scale in SCALES
 
 
 class TailedPredictor(ConvPredictor):

@@ -87,7 +87,7 @@ def test_diffusion_search_warm_start_queries_the_best_proxy_votes_first():
 
 def test_diffusion_search_uses_the_proxies_by_default_only_where_they_estimate_the_target():
     from nag import search
-    from nag.search.diffusion import _proxies_fit
+    from nag.search.diffusion import _proxies_fit, _resolve_proxies
     from nag.search.oracle import make_oracle
 
     b = bench.load("nb201-cifar10")
@@ -97,12 +97,19 @@ def test_diffusion_search_uses_the_proxies_by_default_only_where_they_estimate_t
     assert not _proxies_fit(make_oracle(b, "params", None, 5, True, "diffusion"))
     assert not _proxies_fit(make_oracle(lambda a: b.query_many(a, "accuracy"), None, "nb201", 5, True, "diffusion"))
     assert not _proxies_fit(make_oracle(bench.load("nbgraph-cora"), None, None, 5, True, "diffusion"))  # no table
+    fits, plain = make_oracle(b, "accuracy", None, 5, True, "diffusion"), make_oracle(b, "params", None, 5, True, "diffusion")
+    assert _resolve_proxies(fits, None, "auto") == (True, "proxies")
+    assert _resolve_proxies(plain, None, "auto") == (False, "generator")
+    assert _resolve_proxies(fits, False, "generator") == (False, "generator")  # the user's choice wins
+    assert _resolve_proxies(plain, True, "proxies") == (True, "proxies")
 
     from nag.generator import Generator
 
     options = {"generator": Generator.from_pretrained("nb201"), "initial": 6, "budget": 6, "seed": 0, "warm_pool": 2048}
-    default = search.run("diffusion", b, metric="accuracy", **options)
-    assert default.archs == search.run("diffusion", b, metric="accuracy", warm_start="proxies", **options).archs
+    # two rounds: the first batch (warm start) and a guided one (the predictor reads the proxies)
+    looped = {**options, "budget": 9, "batch": 3, "candidates": 16, "epochs": 5, "guidance_archs": 300}
+    default = search.run("diffusion", b, metric="accuracy", **looped)
+    assert default.archs == search.run("diffusion", b, metric="accuracy", warm_start="proxies", proxies=True, **looped).archs
     objective = search.run("diffusion", lambda a: b.query_many(a, "accuracy"), space="nb201", **options)
     assert objective.archs == search.run("diffusion", b, metric="accuracy", warm_start="generator", **options).archs
 

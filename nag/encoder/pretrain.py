@@ -79,7 +79,7 @@ def nt_xent(z1: Tensor, z2: Tensor, temperature: float, targets: Tensor | None =
     (or, with ``targets`` ``[B, B]``, spread its choice as row ``i`` of it says; both ways)."""
     z1, z2 = F.normalize(z1, dim=-1), F.normalize(z2, dim=-1)
     logits = z1 @ z2.t() / temperature
-    target = torch.arange(len(z1), device=z1.device) if targets is None else targets
+    target = torch.arange(len(z1), device=z1.device) if targets is None else targets.to(logits)
     return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target))
 
 

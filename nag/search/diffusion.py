@@ -66,9 +66,7 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
     if warm_pool < initial:
         raise ConfigError(f"need warm_pool >= initial, got {warm_pool} < {initial}")
     space = oracle.space
-    fits = _proxies_fit(oracle)
-    proxies = fits if proxies is None else bool(proxies)
-    warm_start = ("proxies" if fits else "generator") if warm_start == "auto" else warm_start
+    proxies, warm_start = _resolve_proxies(oracle, proxies, warm_start)
     if proxies or warm_start == "proxies":
         from nag.proxies import load_table
 
@@ -118,6 +116,12 @@ def _proxies_fit(oracle: Oracle) -> bool:
     from nag.proxies import ESTIMATES, has_table
 
     return oracle.maximize and oracle.metric in ESTIMATES and has_table(oracle.space.name)
+
+
+def _resolve_proxies(oracle: Oracle, proxies: bool | None, warm_start: str) -> tuple[bool, str]:
+    """``(proxies, warm_start)`` with ``None`` / ``"auto"`` decided by :func:`_proxies_fit`."""
+    fits = _proxies_fit(oracle)
+    return (fits if proxies is None else bool(proxies)), (("proxies" if fits else "generator") if warm_start == "auto" else warm_start)
 
 
 def _first_round(generator: Any, oracle: Oracle, initial: int, warm_start: str, warm_pool: int, seed: int) -> list[Any]:
