@@ -128,7 +128,7 @@ def load_table(space_name: str) -> tuple[dict[Any, int], np.ndarray]:
     from nag.checkpoint import load_checkpoint
 
     directory = TABLES_DIR / space_name
-    if not directory.is_dir():
+    if not has_table(space_name):
         raise ConfigError(f"no shipped proxy table for space {space_name!r}; shipped: {sorted(p.name for p in TABLES_DIR.iterdir())}")
     tensors, config = load_checkpoint(directory, "proxies")
     archs = spaces.get(space_name).all_archs()
