@@ -157,11 +157,11 @@ def test_gp_alone_ranks_held_out_nb201_cells(labelled):
 def test_blend_is_the_weighted_mean_of_heads_and_gp(labelled):
     archs, acc, test_archs, _ = labelled
     p = Predictor(space="nb201", gp_weight=0.3, **TINY).fit(archs, acc)
-    datas = p._datas(test_archs[:20])
-    mean, std = p.predict_normalised(datas)
-    gp_mean, gp_std = p.gps[0].predict(p._paths(datas).double().numpy())
+    batches = p._featurize(test_archs[:20])
+    mean, std = p.predict_normalised(batches)
+    gp_mean, gp_std = p.gps[0].predict(p._paths(batches).double().numpy())
     p.gps = []  # the heads alone
-    heads_mean, heads_std = p.predict_normalised(datas)
+    heads_mean, heads_std = p.predict_normalised(batches)
     np.testing.assert_allclose(mean[:, 0], 0.7 * heads_mean[:, 0] + 0.3 * gp_mean, rtol=1e-10)
     assert np.all(std[:, 0] >= np.sqrt(0.7 * heads_std[:, 0] ** 2 + 0.3 * gp_std**2) - 1e-12)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import torch
@@ -13,6 +13,7 @@ from nag.errors import ConfigError
 from nag.graph import OPS, CompGraph
 from nag.graph.ops import OP_INDEX
 from nag.graph.paths import PATH_QUANTITIES, PathSummary, path_summary
+from nag.registry import Registry
 
 #: Whole-graph statistics appended to the pooled embedding, in this order: the op
 #: histogram of the pruned graph, then log(1 + x) of its node count, edge count, longest
@@ -91,3 +92,24 @@ def _registered(space: Any) -> bool:
 
 def collate(datas: Sequence[Data]) -> Batch:
     return Batch.from_data_list(list(datas))
+
+
+#: ``"<space name>/<level>"`` -> featurizer(archs) -> ``Batch``, for spaces whose graphs follow
+#: a template: the whole batch at once, equal to collating :func:`to_data` of each arch
+BATCH_FEATURIZERS: Registry[Callable[[Sequence[Any]], Batch]] = Registry("batch featurizer")
+
+
+def featurize(items: Iterable[Any], space: Any = None, level: str = "cell", batch_size: int = 2048) -> list[Batch]:
+    """Featurized ``items`` (``CompGraph``s, or archs / arch strings of ``space``) as
+    batches of at most ``batch_size`` graphs, in order.
+
+    Archs of a registered space with a :data:`BATCH_FEATURIZERS` entry for ``level`` are
+    featurized a batch at a time; anything else one graph at a time (:func:`item_data`).
+    """
+    items = list(items)
+    chunks = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
+    key = f"{getattr(space, 'name', None)}/{level}"
+    if key in BATCH_FEATURIZERS and _registered(space) and not any(isinstance(i, CompGraph) for i in items):
+        featurizer = BATCH_FEATURIZERS.get(key)
+        return [featurizer([space.coerce(i) for i in chunk]) for chunk in chunks]
+    return [collate([item_data(i, space, level) for i in chunk]) for chunk in chunks]

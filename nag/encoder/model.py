@@ -13,7 +13,7 @@ from torch_geometric.nn import GATv2Conv, GINConv, SAGEConv, global_add_pool, gl
 
 from nag.checkpoint import load_checkpoint, load_state, save_checkpoint
 from nag.encoder.config import EncoderConfig
-from nag.encoder.featurize import GRAPH_STATS, collate, item_data, to_data, to_graphs
+from nag.encoder.featurize import GRAPH_STATS, featurize, to_data, to_graphs
 from nag.errors import CheckpointError, ConfigError
 from nag.graph import NUMERIC_ATTRS, OPS
 
@@ -83,15 +83,16 @@ class Encoder(nn.Module):
     @torch.no_grad()
     def embed(self, items: Iterable[Any], space: Any = None, level: str = "cell", batch_size: int = 2048) -> Tensor:
         """Embeddings ``[n, embed_dim]`` of archs (with ``space``) or ``CompGraph``s."""
-        return self.embed_data([item_data(item, space, level) for item in items], batch_size)
+        return self.embed_batches(featurize(items, space, level, batch_size))
 
     @torch.no_grad()
-    def embed_data(self, datas: Sequence[Any], batch_size: int = 2048) -> Tensor:
+    def embed_batches(self, batches: Sequence[Batch]) -> Tensor:
+        """Embeddings of featurized graphs (:func:`~nag.encoder.featurize.featurize`), in order."""
         was_training = self.training
         self.eval()
         try:
             device = next(self.parameters()).device
-            parts = [self(collate(datas[i : i + batch_size]).to(device)) for i in range(0, len(datas), batch_size)]
+            parts = [self(batch.to(device)) for batch in batches]
         finally:
             self.train(was_training)
         return torch.cat(parts) if parts else torch.zeros(0, self.embed_dim)

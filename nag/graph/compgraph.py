@@ -237,7 +237,7 @@ class CompGraph:
         return torch.tensor(self.edges, dtype=torch.long).t().contiguous()
 
     def node_features(self) -> torch.Tensor:
-        return torch.tensor([_feature_row(node) for node in self.nodes], dtype=torch.float32).reshape(-1, NODE_FEATURES)
+        return torch.tensor([feature_row(node) for node in self.nodes], dtype=torch.float32).reshape(-1, NODE_FEATURES)
 
     # -------------------------------------------------------------------- hashing
     def canonical_hash(self) -> str:
@@ -315,7 +315,7 @@ NODE_FEATURES = len(OPS) + 2 * len(NUMERIC_ATTRS)
 
 
 @lru_cache(maxsize=65536)
-def _feature_row(node: Node) -> tuple[float, ...]:
+def feature_row(node: Node) -> tuple[float, ...]:
     """One row of :meth:`CompGraph.node_features` (nodes are immutable, so rows are cached)."""
     row = [0.0] * NODE_FEATURES
     row[OP_INDEX[node.op]] = 1.0

@@ -15,11 +15,12 @@ enumerating paths (whose number grows exponentially with depth).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from nag.graph.compgraph import CompGraph
+from nag.graph.compgraph import CompGraph, Node
 from nag.graph.ops import OP_INDEX, OPS
 
 #: quantities summed along a path: the count of each op, then the path's length and
@@ -55,11 +56,16 @@ class PathSummary:
 
 def node_quantities(graph: CompGraph) -> np.ndarray:
     """``[num_nodes, len(PATH_QUANTITIES)]``: what each node adds to a path through it."""
-    n = graph.num_nodes
+    return quantity_rows(graph.nodes)
+
+
+def quantity_rows(nodes: Sequence[Node]) -> np.ndarray:
+    """``[len(nodes), len(PATH_QUANTITIES)]``: what each of ``nodes`` adds to a path through it."""
+    n = len(nodes)
     out = np.zeros((n, len(PATH_QUANTITIES)))
-    out[np.arange(n), [OP_INDEX[node.op] for node in graph.nodes]] = 1.0
+    out[np.arange(n), [OP_INDEX[node.op] for node in nodes]] = 1.0
     out[:, len(OPS)] = 1.0
-    for i, node in enumerate(graph.nodes):
+    for i, node in enumerate(nodes):
         growth = max((node.kernel or 1) - 1, 0)
         out[i, len(OPS) + 1] = growth if node.op in _KERNEL_OPS else 0.0
         out[i, len(OPS) + 2] = growth if node.op in _CONV_OPS else 0.0

@@ -47,40 +47,69 @@ for _name, _nu in (("matern12", 0.5), ("matern32", 1.5), ("matern52", 2.5)):
 
 class PathGP:
     """A fitted GP: inputs ``x`` ``[n, d]``, targets ``y`` ``[n]`` and kernel ``params``
-    (constant, length scale, noise level), all float64, of the kernel named ``kernel``."""
+    (constant, length scale, noise level), all float64, of the kernel named ``kernel``.
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, params: np.ndarray, kernel: str = "rbf"):
+    ``alpha`` ``[n]`` (zeros by default) is extra noise variance of each point, in the
+    targets' units: points known less well than the kernel's noise level says, such as a
+    source task's labels carried into a fine-tuned predictor (:mod:`nag.predictors.transfer`).
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, params: np.ndarray, kernel: str = "rbf", alpha: np.ndarray | None = None):
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import ConstantKernel, WhiteKernel
 
         self.x, self.y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        self.alpha = np.zeros(len(self.y)) if alpha is None else np.asarray(alpha, dtype=np.float64)
         self.params, self.kernel = np.asarray(params, dtype=np.float64), kernel
         constant, length, noise = (float(v) for v in self.params)
         kernel = ConstantKernel(constant, "fixed") * KERNELS.get(kernel)(length, "fixed") + WhiteKernel(noise, "fixed")
-        self.model = GaussianProcessRegressor(kernel, optimizer=None, normalize_y=True).fit(self.x, self.y)
+        self.model = GaussianProcessRegressor(kernel, alpha=_sklearn_alpha(self.y, self.alpha), optimizer=None,
+                                              normalize_y=True).fit(self.x, self.y)  # fmt: skip
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, seed: int = 0, restarts: int = 2, max_points: int = MAX_POINTS,
-            kernel: str = "rbf") -> PathGP:  # fmt: skip
+            kernel: str = "rbf", extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> PathGP:  # fmt: skip
         """Fit the values of the kernel named ``kernel`` on ``(x, y)`` (at most ``max_points``
-        of them, chosen by ``seed``)."""
+        of them, chosen by ``seed``).
+
+        ``extra``: more points ``(x, y, alpha)`` known with extra noise variance ``alpha``
+        (see the class); they fill what ``max_points`` leaves after ``(x, y)``.
+        """
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import ConstantKernel, WhiteKernel
 
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        rng = np.random.default_rng(seed)
         if len(x) > max_points:
-            keep = np.sort(np.random.default_rng(seed).choice(len(x), max_points, replace=False))
+            keep = np.sort(rng.choice(len(x), max_points, replace=False))
             x, y = x[keep], y[keep]
+        alpha = np.zeros(len(y))
+        if extra is not None and len(x) < max_points:
+            ex, ey, ealpha = (np.asarray(v, dtype=np.float64) for v in extra)
+            if len(ex) > max_points - len(x):
+                keep = np.sort(rng.choice(len(ex), max_points - len(x), replace=False))
+                ex, ey, ealpha = ex[keep], ey[keep], ealpha[keep]
+            x, y, alpha = np.concatenate([x, ex]), np.concatenate([y, ey]), np.concatenate([alpha, ealpha])
         start = ConstantKernel(1.0) * KERNELS.get(kernel)(3.0, _LENGTH_BOUNDS) + WhiteKernel(0.1)
-        search = GaussianProcessRegressor(start, normalize_y=True, n_restarts_optimizer=restarts, random_state=seed)
+        search = GaussianProcessRegressor(start, alpha=_sklearn_alpha(y, alpha), normalize_y=True,
+                                          n_restarts_optimizer=restarts, random_state=seed)  # fmt: skip
         with warnings.catch_warnings():  # a bound reached is an answer here, not a failure
             warnings.simplefilter("ignore", ConvergenceWarning)
             fitted = search.fit(x, y).kernel_
         params = np.array([fitted.k1.k1.constant_value, fitted.k1.k2.length_scale, fitted.k2.noise_level])
-        return cls(x, y, params, kernel)
+        return cls(x, y, params, kernel, alpha)
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation ``[m]`` at ``x`` ``[m, d]``."""
         mean, std = self.model.predict(np.asarray(x, dtype=np.float64), return_std=True)
         return mean, std
+
+
+def _sklearn_alpha(y: np.ndarray, alpha: np.ndarray) -> np.ndarray | float:
+    """scikit-learn's ``alpha`` for per-point noise ``alpha`` in target units: it adds
+    ``alpha`` to the kernel's diagonal after ``normalize_y`` divides the targets by their std."""
+    if not np.any(alpha):
+        return 1e-10  # scikit-learn's default, so plain GPs stay exactly as before
+    scale = float(np.std(y)) or 1.0
+    return 1e-10 + alpha / scale**2

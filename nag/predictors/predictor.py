@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
+from torch_geometric.data import Batch
 
 from nag.checkpoint import load_checkpoint, load_state, save_checkpoint
 from nag.encoder import Encoder, EncoderConfig
-from nag.encoder.featurize import collate, item_data
+from nag.encoder.featurize import featurize
 from nag.errors import CheckpointError, ConfigError
 from nag.graph import CompGraph
 from nag.graph.paths import PATH_STATS
@@ -25,6 +26,7 @@ from nag.predictors.losses import pairwise_rank_loss, weighted_mse
 from nag.predictors.membership import fuzzy_cmeans, memberships, move_centers
 from nag.predictors.stored import load_gp, load_path_scale, load_scaling
 from nag.predictors.targets import Scaling, fit_scaling
+from nag.predictors.transfer import carried_points
 
 CHECKPOINT_KIND = "predictor"
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "checkpoints" / "predictors"
@@ -71,8 +73,8 @@ class Predictor:
         self.report: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ inputs
-    def _datas(self, items: Sequence[Any]) -> list[Any]:
-        return [item_data(item, self.space) for item in items]
+    def _featurize(self, items: Sequence[Any], batch_size: int = 2048) -> list[Batch]:
+        return featurize(items, self.space, batch_size=batch_size)
 
     def _targets(self, items: Sequence[Any], y: Any, metric: str | None) -> dict[str, np.ndarray]:
         targets = dict(y) if isinstance(y, Mapping) else {metric or "y": y}
@@ -109,11 +111,11 @@ class Predictor:
         """Width of the heads' inputs next to the embedding: path statistics, then the condition."""
         return (len(PATH_STATS) if self.config.path_stats else 0) + self.config.condition_dim
 
-    def _paths(self, datas: Sequence[Any]) -> Tensor | None:
+    def _paths(self, batches: Sequence[Batch]) -> Tensor | None:
         """Standardised path statistics ``[n, len(PATH_STATS)]`` of featurized items."""
         if not self._uses_paths:
             return None
-        return (torch.cat([d.paths for d in datas]) - self.path_mean) / self.path_std
+        return (torch.cat([b.paths for b in batches]) - self.path_mean) / self.path_std
 
     def _head_inputs(self, paths: Tensor | None, cond: Tensor | None) -> Tensor | None:
         parts = ([paths] if self.config.path_stats else []) + ([cond] if cond is not None else [])
@@ -168,13 +170,14 @@ class Predictor:
         self.scalings = [fit_scaling(c.targets, targets[m]) for m in self.metrics]
         scaled = np.stack([s.forward(targets[m]) for s, m in zip(self.scalings, self.metrics)], axis=1)
         y = torch.tensor(scaled, dtype=torch.float32)
-        datas = self._datas(items)
-        batch = collate(datas)
+        (batch,) = self._featurize(items, batch_size=len(items))
         if self._uses_paths and (new_centers or self.path_mean is None):  # a fresh fit standardises on its labels
-            raw = torch.cat([d.paths for d in datas])
+            raw = batch.paths
             self.path_mean, self.path_std = raw.mean(0), raw.std(0, correction=0)
             self.path_std = torch.where(self.path_std > 1e-6, self.path_std, torch.ones_like(self.path_std))
-        paths = self._paths(datas)
+        paths = self._paths([batch])
+        # fine-tuning: what the fitted predictor says of the new archs, before anything changes
+        prior = self.predict_normalised([batch], cond)[0] if (not new_centers and self.gps) else None
         extra = self._head_inputs(paths, cond)
         generator = torch.Generator().manual_seed(c.seed)
         with torch.no_grad():
@@ -222,7 +225,9 @@ class Predictor:
             with torch.no_grad():
                 self.centers = move_centers(before, self.encoder(batch), self.centers, c.fuzziness)
         if c.gp_weight > 0:
-            self.gps = [PathGP.fit(paths.double().numpy(), scaled[:, m], seed=c.seed, kernel=c.gp_kernel) for m in range(len(self.metrics))]
+            x = paths.double().numpy()
+            carried = [None] * len(self.metrics) if prior is None else [carried_points(gp, prior[:, m], scaled[:, m]) for m, gp in enumerate(self.gps)]
+            self.gps = [PathGP.fit(x, scaled[:, m], seed=c.seed, kernel=c.gp_kernel, extra=carried[m]) for m in range(len(self.metrics))]
         self.report = {"labels": len(items), "mode": mode, "epochs": epochs, "final_loss": loss.item(),
                        "seconds": time.perf_counter() - start}  # fmt: skip
 
@@ -232,13 +237,12 @@ class Predictor:
             raise ConfigError("this predictor is not fitted yet; call fit(items, y) first")
 
     @torch.no_grad()
-    def predict_normalised(self, datas: Sequence[Any], condition: Tensor | None = None,
-                           batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """Mean and std ``[B, M]`` of featurized items in the heads' units (see ``config.targets``):
-        the heads blended by cluster membership, then with the GP by ``config.gp_weight``
-        (the std is the mixture's)."""
-        embedding = self.encoder.embed_data(datas, batch_size)
-        paths = self._paths(datas)
+    def predict_normalised(self, batches: Sequence[Batch], condition: Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std ``[B, M]`` of featurized items (:meth:`_featurize`) in the heads' units
+        (see ``config.targets``): the heads blended by cluster membership, then with the GP by
+        ``config.gp_weight`` (the std is the mixture's)."""
+        embedding = self.encoder.embed_batches(batches)
+        paths = self._paths(batches)
         pred = self.heads(embedding, self._head_inputs(paths, condition))
         u = memberships(embedding, self.centers, self.config.fuzziness).unsqueeze(-1)  # [B, K, 1]
         mean = (u * pred).sum(1)
@@ -260,7 +264,7 @@ class Predictor:
         self._require_fitted()
         items = list(items)
         cond = self._condition(condition, len(items))
-        z_mean, z_std = self.predict_normalised(self._datas(items), cond, batch_size)
+        z_mean, z_std = self.predict_normalised(self._featurize(items, batch_size), cond)
         mean = {m: s.inverse(z_mean[:, i]) for i, (m, s) in enumerate(zip(self.metrics, self.scalings))}
         std = {m: s.inverse_spread(z_mean[:, i], z_std[:, i]) for i, (m, s) in enumerate(zip(self.metrics, self.scalings))}
         if len(self.metrics) == 1:
@@ -281,6 +285,8 @@ class Predictor:
         for i, gp in enumerate(self.gps):  # inputs are float32 path statistics, so float32 stores them exactly
             tensors[f"gp.{i}.x"], tensors[f"gp.{i}.y"] = torch.from_numpy(gp.x).float(), torch.from_numpy(gp.y)
             tensors[f"gp.{i}.params"] = torch.from_numpy(gp.params)
+            if np.any(gp.alpha):
+                tensors[f"gp.{i}.alpha"] = torch.from_numpy(gp.alpha)
         config = {"predictor": self.config.to_dict(), "encoder": self.encoder.config.to_dict(), "metrics": self.metrics,
                   "space": self.space.name if self.space else None, "report": self.report, **(extra or {})}  # fmt: skip
         return save_checkpoint(directory, CHECKPOINT_KIND, tensors, config)

@@ -50,4 +50,7 @@ def load_gp(tensors: dict[str, Tensor], i: int, source: Path, kernel: str) -> Pa
     if x.ndim != 2 or x.shape[1] != len(PATH_STATS) or y.shape != (len(x),) or params.shape != (3,) or not np.all(params > 0):
         raise CheckpointError(f"{source}: the GP of metric {i} has inputs {x.shape}, targets {y.shape}, kernel values {params.shape}; "
                               f"expected [n, {len(PATH_STATS)}], [n], 3 positive values")  # fmt: skip
-    return PathGP(x, y, params, kernel)
+    alpha = tensors[f"gp.{i}.alpha"].double().numpy() if f"gp.{i}.alpha" in tensors else None  # extra noise of carried points
+    if alpha is not None and (alpha.shape != y.shape or not np.all(alpha >= 0)):
+        raise CheckpointError(f"{source}: gp.{i}.alpha must be [{len(y)}] non-negative values, got {alpha.shape}")
+    return PathGP(x, y, params, kernel, alpha)
