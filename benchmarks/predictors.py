@@ -28,7 +28,7 @@ B's labels alone. A's labels, B's labels and the test archs are disjoint.
 ``gnn-pretrained`` needs the shipped encoder checkpoint (``Encoder.from_pretrained()``,
 ``nag/checkpoints/encoder``), or the one ``--encoder DIR`` names (e.g. made by ``nag
 pretrain``); without it those rows are skipped (and transfer uses ``gnn-scratch``). Throughput: ``Predictor.predict`` on 5,000 nb201 archs with one torch
-thread and with torch's default thread count (this machine's cores), cold (fresh archs,
+thread and with one per CPU core, cold (fresh archs,
 featurization included) and warm (the same archs again; nb201 cells are featurized a
 batch at a time, ``nag.encoder.nb201_batch``, so little is cached).
 """
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import sys
 import time
 import warnings
@@ -470,9 +471,7 @@ def main(argv: list[str] | None = None) -> int:
 
     throughput = None
     if not args.no_throughput:
-        import torch
-
-        throughput = [measure_throughput(gnn, threads) for threads in sorted({1, torch.get_num_threads()})]
+        throughput = [measure_throughput(gnn, threads) for threads in sorted({1, os.cpu_count() or 1})]
         for t in throughput:
             print(f"{gnn} inference on {THROUGHPUT_ARCHS} nb201 archs, {t['threads']} thread(s): {t['cold_graphs_per_s']:.0f} graphs/s "
                   f"for fresh archs (featurization included), {t['warm_graphs_per_s']:.0f} graphs/s for the same archs again",
