@@ -210,6 +210,8 @@ def test_predictor_guidance_calibration_bisects_towards_the_uniqueness_floor(nb2
     bisected = sorted(set(guide.calibration) - set(grid))
     assert len(bisected) == 3 and all(low < s < high for s in bisected)  # ... so the calibration looked between them
     assert low <= bound.scale < high
+    guide.refine = 0  # binding again starts a fresh record: nothing of the first calibration stays
+    assert guide.bind(nb201_gen).scale in SCALES and set(guide.calibration) <= set(SCALES)
     with pytest.raises(ConfigError, match="refine must be an integer >= 0"):
         PredictorGuidance(ConvPredictor(), refine=True)
     assert PredictorGuidance(ConvPredictor(), refine=0).bind(nb201_gen).scale in SCALES

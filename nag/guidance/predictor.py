@@ -97,6 +97,7 @@ class PredictorGuidance:
         y = fit_scaling("gauss", y).forward(y)  # order kept, the top spread out (module docstring)
         surrogate = _fit_surrogate(generator, generator.to_rows(archs), y, self.iterations, self.seed)
         bound = _Bound(surrogate, 0.0)
+        self.calibration = {}  # this binding's record only
         if self.scale is not None:
             bound.scale = self.chosen_scale = float(self.scale)
             return bound
