@@ -148,7 +148,10 @@ class Predictor:
         """Continue training on new labels (a new space, dataset or objective).
 
         ``mode="heads"`` changes only the heads; ``"full"`` also the encoder. Targets are
-        renormalised on the new labels, so predictions come in the new labels' units.
+        renormalised on the new labels, so predictions come in the new labels' units. The GP
+        keeps the points it was fitted on, mapped into the new units and counted as noisy
+        observations (:mod:`nag.predictors.transfer`), so a few new labels refine what the fit
+        knew instead of replacing it.
         ``y`` must name the same metrics as the fit (or be one array for one metric).
         """
         self._require_fitted()
