@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from nag import spaces
 from nag.build.nb201 import NB201_OPS
 from nag.encoder import Encoder
-from nag.encoder.featurize import collate, featurize, to_data
-from nag.encoder.nb201_batch import featurize_archs
+from nag.encoder.featurize import BATCH_FEATURIZERS, collate, featurize, to_data
+from nag.encoder.nb201_batch import featurize_archs, featurize_cells
+from nag.errors import InvalidArchitecture
 from nag.predictors import Predictor
 
 FIELDS = ("x", "op", "edge_index", "batch", "ptr", "stats", "paths")
@@ -57,6 +58,35 @@ def test_featurize_batches_archs_and_falls_back_for_graphs(space):
     mixed = featurize([graphs[0], archs[1]], space)  # a CompGraph among archs: one graph at a time
     assert_same_batch(mixed[0], per_graph(space, archs[:2]))
     assert featurize([], space) == []
+
+
+def test_batched_cells_split_and_index_like_collated_ones(space):
+    archs = space.sample(4, seed=1)
+    (fast,) = featurize(archs, space)
+    slow = per_graph(space, archs)
+    assert fast.num_graphs == 4 and fast.num_nodes == slow.num_nodes
+    for a, b in zip(fast.to_data_list(), slow.to_data_list()):
+        assert sorted(a.keys()) == sorted(b.keys())
+        for key in a.keys():
+            assert torch.equal(torch.as_tensor(a[key]), torch.as_tensor(b[key])), key
+    assert torch.equal(fast[2].edge_index, slow[2].edge_index)
+
+
+def test_featurize_takes_the_batched_path_for_archs_strings_and_keys(space, monkeypatch):
+    calls = []
+    batched = BATCH_FEATURIZERS.get("nb201/cell")
+    monkeypatch.setitem(BATCH_FEATURIZERS._factories, "nb201/cell", lambda: lambda archs: calls.append(len(archs)) or batched(archs))
+    archs = space.sample(3, seed=2)
+    items = [archs[0], str(archs[1]), space.to_tuple(archs[2])]
+    (batch,) = featurize(items, space)
+    assert calls == [3]
+    assert_same_batch(batch, per_graph(space, archs))
+    featurize([space.to_graph(archs[0])], space)  # graphs, another level, a look-alike space: one graph at a time
+    featurize(archs, space, level="network")
+    featurize(archs, type(space)())
+    assert calls == [3]
+    with pytest.raises(InvalidArchitecture):
+        featurize_cells(np.array([[0, 1, 2, 3, 4, 5]]))
 
 
 def test_network_level_is_featurized_per_graph(space):

@@ -99,6 +99,13 @@ def collate(datas: Sequence[Data]) -> Batch:
 BATCH_FEATURIZERS: Registry[Callable[[Sequence[Any]], Batch]] = Registry("batch featurizer")
 
 
+@BATCH_FEATURIZERS.register("nb201/cell")
+def _nb201_cells() -> Callable[[Sequence[Any]], Batch]:
+    from nag.encoder.nb201_batch import featurize_archs  # imported on first use
+
+    return featurize_archs
+
+
 def featurize(items: Iterable[Any], space: Any = None, level: str = "cell", batch_size: int = 2048) -> list[Batch]:
     """Featurized ``items`` (``CompGraph``s, or archs / arch strings of ``space``) as
     batches of at most ``batch_size`` graphs, in order.

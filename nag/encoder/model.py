@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -87,12 +88,13 @@ class Encoder(nn.Module):
 
     @torch.no_grad()
     def embed_batches(self, batches: Sequence[Batch]) -> Tensor:
-        """Embeddings of featurized graphs (:func:`~nag.encoder.featurize.featurize`), in order."""
+        """Embeddings of featurized graphs (:func:`~nag.encoder.featurize.featurize`), in order
+        (the batches themselves stay where they are; copies go to the encoder's device)."""
         was_training = self.training
         self.eval()
         try:
             device = next(self.parameters()).device
-            parts = [self(batch.to(device)) for batch in batches]
+            parts = [self(copy.copy(batch).to(device)) for batch in batches]
         finally:
             self.train(was_training)
         return torch.cat(parts) if parts else torch.zeros(0, self.embed_dim)

@@ -12,8 +12,10 @@ walking one :class:`~nag.graph.CompGraph` per cell:
   (:mod:`nag.graph.paths`) and whole-graph statistics
   (:data:`~nag.encoder.featurize.GRAPH_STATS`) follow from the open routes.
 
-The result equals collating :func:`~nag.encoder.featurize.to_data` of each cell, bit for
-bit (tested on every cell of the space), about 20 times faster.
+The result equals collating :func:`~nag.encoder.featurize.to_data` of each cell: the same
+tensors bit for bit (tested on every cell of the space), and a ``Batch`` that indexes and
+splits the same way. Featurizing all 15,625 cells this way ran at about 65,000 cells/s on
+one core, against about 1,000 cells/s one graph at a time.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import torch
 from torch_geometric.data import Batch
 
 from nag.build.nb201 import CELL_EDGES, NB201_OPS
-from nag.encoder.featurize import BATCH_FEATURIZERS
+from nag.errors import InvalidArchitecture
 from nag.graph import OPS, Node
 from nag.graph.compgraph import NODE_FEATURES, feature_row
 from nag.graph.ops import OP_INDEX
@@ -35,12 +37,20 @@ from nag.spaces.nb201_graph import edge_nodes
 _CHAINS = [edge_nodes(op) for op in NB201_OPS]
 _LENGTH = np.array([len(chain) for chain in _CHAINS])
 _DEPTH = int(_LENGTH.max())
-#: feature row and op index of node j of each operation's chain (zero past its end)
-_ROWS = np.zeros((len(NB201_OPS), _DEPTH, NODE_FEATURES), dtype=np.float32)
-_OP = np.zeros((len(NB201_OPS), _DEPTH), dtype=np.int64)
-for _o, _chain in enumerate(_CHAINS):
-    for _j, _node in enumerate(_chain):
-        _ROWS[_o, _j], _OP[_o, _j] = feature_row(_node), OP_INDEX[_node.op]
+
+
+def _chain_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Feature row ``[ops, depth, F]`` and op index ``[ops, depth]`` of node j of each
+    operation's chain (zero past its end)."""
+    rows = np.zeros((len(NB201_OPS), _DEPTH, NODE_FEATURES), dtype=np.float32)
+    ops = np.zeros((len(NB201_OPS), _DEPTH), dtype=np.int64)
+    for o, chain in enumerate(_CHAINS):
+        for j, node in enumerate(chain):
+            rows[o, j], ops[o, j] = feature_row(node), OP_INDEX[node.op]
+    return rows, ops
+
+
+_ROWS, _OP = _chain_tables()
 #: what each operation's chain adds to a path, and its op histogram
 _CHAIN_QUANTITY = np.stack([quantity_rows(chain).sum(0) for chain in _CHAINS])
 _CHAIN_HIST = np.stack([np.bincount([OP_INDEX[n.op] for n in chain], minlength=len(OPS)) for chain in _CHAINS]).astype(np.float64)
@@ -83,17 +93,27 @@ def featurize_cells(choices: np.ndarray) -> Batch:
     a PyG ``Batch`` with ``x``, ``op``, ``edge_index``, ``batch``, ``ptr``, ``stats``
     ``[B, GRAPH_STATS]`` and ``paths`` ``[B, len(PATH_STATS)]``."""
     choices = np.asarray(choices, dtype=np.int64).reshape(-1, len(CELL_EDGES))
+    if choices.size and (choices.min() < 0 or choices.max() >= len(NB201_OPS)):
+        raise InvalidArchitecture(f"NAS-Bench-201 op indices must lie in 0..{len(NB201_OPS) - 1}, got {choices.min()}..{choices.max()}")
     x, op, edge_index, ptr = _nodes_and_edges(choices)
     count, mean, high, low, open_edges, open_adds = _paths(choices)
     paths = np.concatenate([_LOG_COUNT[count][:, None], mean, high, low], axis=1)
     stats = _graph_stats(choices, count, high, open_edges, open_adds)
-    sizes = np.diff(ptr)
-    return Batch(
+    n = len(choices)
+    batch = Batch(
         x=torch.from_numpy(x), op=torch.from_numpy(op), edge_index=torch.from_numpy(edge_index),
-        batch=torch.from_numpy(np.repeat(np.arange(len(choices)), sizes)), ptr=torch.from_numpy(ptr),
+        batch=torch.from_numpy(np.repeat(np.arange(n), np.diff(ptr))), ptr=torch.from_numpy(ptr),
         stats=torch.log1p(torch.from_numpy(stats.astype(np.float32))),
-        paths=torch.from_numpy(paths.astype(np.float32)),
+        paths=torch.from_numpy(paths.astype(np.float32)), num_nodes=int(ptr[-1]),
     )  # fmt: skip
+    # what Batch.from_data_list records, so the batch indexes and splits like a collated one
+    nodes, edges = torch.from_numpy(ptr), torch.from_numpy(np.searchsorted(edge_index[0], ptr))
+    graphs, zeros = torch.arange(n + 1), torch.zeros(n, dtype=torch.long)
+    batch._slice_dict = {"x": nodes, "edge_index": edges, "op": nodes, "stats": graphs, "paths": graphs}
+    batch._inc_dict = {"x": zeros, "edge_index": nodes[:-1], "op": zeros, "stats": zeros, "paths": zeros}
+    batch._num_graphs = n
+    batch._store._num_nodes = np.diff(ptr).tolist()
+    return batch
 
 
 def _nodes_and_edges(choices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -128,7 +148,7 @@ def _nodes_and_edges(choices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     return x, op, np.stack([src[order], dst[order]]), ptr
 
 
-def _paths(choices: np.ndarray):
+def _paths(choices: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per cell: the number of open routes, the mean / max / min of each path quantity over
     them (``[B, Q]`` each, zeros without routes), and which edges and cell nodes they use."""
     open_routes = ~(_ROUTE_EDGES[None] & (choices == _NONE)[:, None, :]).any(-1)  # [B, R]
@@ -146,7 +166,8 @@ def _paths(choices: np.ndarray):
     return count, mean, high, low, open_edges, open_adds
 
 
-def _graph_stats(choices, count, high, open_edges, open_adds) -> np.ndarray:
+def _graph_stats(choices: np.ndarray, count: np.ndarray, high: np.ndarray, open_edges: np.ndarray,
+                 open_adds: np.ndarray) -> np.ndarray:  # fmt: skip
     """The whole-graph statistics of the pruned cells (before ``log1p``), ``[B, GRAPH_STATS]``."""
     hist = (open_edges[..., None] * _CHAIN_HIST[choices]).sum(1)
     for op in ("input", "output"):
@@ -162,6 +183,3 @@ def featurize_archs(archs: Sequence) -> Batch:
     """:func:`featurize_cells` of ``NB201Arch``s."""
     index = {op: i for i, op in enumerate(NB201_OPS)}
     return featurize_cells(np.array([[index[op] for op in arch.ops] for arch in archs], dtype=np.int64).reshape(-1, len(CELL_EDGES)))
-
-
-BATCH_FEATURIZERS.register("nb201/cell", lambda: featurize_archs)

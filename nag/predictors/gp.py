@@ -11,8 +11,9 @@ ranked nb201 cells a little better than the RBF kernel at every seed tried (5 se
 and 100 labels: held-out Spearman +0.002 to +0.007) and its top 100 of the space were
 better too (true mean 93.43 vs 93.39 with 100 labels).
 
-A fitted GP is its training inputs, targets and the three kernel values: rebuilding it from
-them (:meth:`PathGP.__init__`) gives the same predictions as the fit did, which is how the
+A fitted GP is its training inputs, targets, per-point extra noise (zero except for points
+carried over by fine-tuning) and the three kernel values: rebuilding it from them
+(:meth:`PathGP.__init__`) gives the same predictions as the fit did, which is how the
 predictor's checkpoints store it.
 """
 
@@ -111,5 +112,5 @@ def _sklearn_alpha(y: np.ndarray, alpha: np.ndarray) -> np.ndarray | float:
     ``alpha`` to the kernel's diagonal after ``normalize_y`` divides the targets by their std."""
     if not np.any(alpha):
         return 1e-10  # scikit-learn's default, so plain GPs stay exactly as before
-    scale = float(np.std(y)) or 1.0
+    scale = float(np.std(y)) or 1.0  # scikit-learn replaces a (scalar) zero std by 1 the same way
     return 1e-10 + alpha / scale**2

@@ -148,10 +148,11 @@ class Predictor:
         """Continue training on new labels (a new space, dataset or objective).
 
         ``mode="heads"`` changes only the heads; ``"full"`` also the encoder. Targets are
-        renormalised on the new labels, so predictions come in the new labels' units. The GP
-        keeps the points it was fitted on, mapped into the new units and counted as noisy
-        observations (:mod:`nag.predictors.transfer`), so a few new labels refine what the fit
-        knew instead of replacing it.
+        renormalised on the new labels, so predictions come in the new labels' units. When
+        the predictor's current predictions rise with the new labels, the GP keeps the points
+        it was fitted on, mapped into the new units and counted as noisy observations
+        (:mod:`nag.predictors.transfer`), so a few new labels refine what the fit knew instead
+        of replacing it.
         ``y`` must name the same metrics as the fit (or be one array for one metric).
         """
         self._require_fitted()
@@ -229,7 +230,9 @@ class Predictor:
                 self.centers = move_centers(before, self.encoder(batch), self.centers, c.fuzziness)
         if c.gp_weight > 0:
             x = paths.double().numpy()
-            carried = [None] * len(self.metrics) if prior is None else [carried_points(gp, prior[:, m], scaled[:, m]) for m, gp in enumerate(self.gps)]
+            carried = [None] * len(self.metrics)
+            if prior is not None:
+                carried = [carried_points(gp, prior[:, m], x, scaled[:, m]) for m, gp in enumerate(self.gps)]
             self.gps = [PathGP.fit(x, scaled[:, m], seed=c.seed, kernel=c.gp_kernel, extra=carried[m]) for m in range(len(self.metrics))]
         self.report = {"labels": len(items), "mode": mode, "epochs": epochs, "final_loss": loss.item(),
                        "seconds": time.perf_counter() - start}  # fmt: skip
@@ -267,6 +270,9 @@ class Predictor:
         self._require_fitted()
         items = list(items)
         cond = self._condition(condition, len(items))
+        if not items:
+            empty = {m: np.zeros(0) for m in self.metrics}
+            return (empty[self.metrics[0]], np.zeros(0)) if len(self.metrics) == 1 else (empty, {m: np.zeros(0) for m in self.metrics})
         z_mean, z_std = self.predict_normalised(self._featurize(items, batch_size), cond)
         mean = {m: s.inverse(z_mean[:, i]) for i, (m, s) in enumerate(zip(self.metrics, self.scalings))}
         std = {m: s.inverse_spread(z_mean[:, i], z_std[:, i]) for i, (m, s) in enumerate(zip(self.metrics, self.scalings))}

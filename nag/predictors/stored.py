@@ -51,6 +51,7 @@ def load_gp(tensors: dict[str, Tensor], i: int, source: Path, kernel: str) -> Pa
         raise CheckpointError(f"{source}: the GP of metric {i} has inputs {x.shape}, targets {y.shape}, kernel values {params.shape}; "
                               f"expected [n, {len(PATH_STATS)}], [n], 3 positive values")  # fmt: skip
     alpha = tensors[f"gp.{i}.alpha"].double().numpy() if f"gp.{i}.alpha" in tensors else None  # extra noise of carried points
-    if alpha is not None and (alpha.shape != y.shape or not np.all(alpha >= 0)):
-        raise CheckpointError(f"{source}: gp.{i}.alpha must be [{len(y)}] non-negative values, got {alpha.shape}")
+    if alpha is not None and (alpha.shape != y.shape or not np.all(np.isfinite(alpha) & (alpha >= 0))):
+        raise CheckpointError(f"{source}: gp.{i}.alpha must be {len(y)} finite non-negative values (the carried points' extra noise), "
+                              f"got shape {alpha.shape} with minimum {alpha.min() if alpha.size else 'none'}")  # fmt: skip
     return PathGP(x, y, params, kernel, alpha)

@@ -7,8 +7,10 @@ predictor's predictions ``p`` on the new labelled archs and their scaled labels 
 least-squares line ``z ~ a + b p`` says how the old task maps onto the new one, and its
 residual variance how loosely. Each old point ``(x, y)`` becomes ``(x, a + b y)`` with
 that residual variance as extra noise (:class:`~nag.predictors.gp.PathGP`'s ``alpha``),
-so the new labels decide wherever they exist and the old ones fill the rest. When the
-old predictions do not rise with the new labels (``b <= 0``) the old points are dropped.
+so the new labels decide wherever they exist and the old ones fill the rest. Old points
+at the inputs of a new label give way to it, so fine-tuning twice on the same labels does
+not count them twice. Nothing is carried when the old predictions do not rise with the
+new labels (``b <= 0``), are constant, or there are fewer than 3 new labels to fit a line.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from nag.predictors.gp import PathGP
 MIN_RESIDUAL = 0.05
 
 
-def carried_points(source: PathGP, prior: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def carried_points(source: PathGP, prior: np.ndarray, x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The points of ``source`` as extra, noisy points ``(x, y, alpha)`` for a GP on the new
-    labels ``z`` ``[n]``, given the old predictor's predictions ``prior`` ``[n]`` on the same
-    archs; ``None`` when the old predictions do not rise with ``z``."""
+    labels ``z`` ``[n]`` at inputs ``x`` ``[n, d]``, given the old predictor's predictions
+    ``prior`` ``[n]`` on the same archs; ``None`` when nothing is carried (module docstring)."""
     prior, z = np.asarray(prior, dtype=np.float64), np.asarray(z, dtype=np.float64)
     if len(z) < 3 or np.ptp(prior) == 0.0:
         return None
@@ -35,4 +37,6 @@ def carried_points(source: PathGP, prior: np.ndarray, z: np.ndarray) -> tuple[np
         return None
     residual = z - design @ np.array([a, b])
     variance = max(float(residual @ residual) / (len(z) - 2), MIN_RESIDUAL)
-    return source.x, a + b * source.y, b**2 * source.alpha + variance
+    labelled = {row.tobytes() for row in np.asarray(x, dtype=np.float64)}
+    keep = np.array([row.tobytes() not in labelled for row in source.x], dtype=bool)
+    return source.x[keep], a + b * source.y[keep], b**2 * source.alpha[keep] + variance
