@@ -15,7 +15,7 @@ walking one :class:`~nag.graph.CompGraph` per cell:
 The result equals collating :func:`~nag.encoder.featurize.to_data` of each cell: the same
 tensors bit for bit (tested on every cell of the space), and a ``Batch`` that indexes and
 splits the same way. Featurizing all 15,625 cells this way ran at about 65,000 cells/s on
-one core, against about 1,000 cells/s one graph at a time.
+the 2-core CPU nag is developed on, against about 1,000 cells/s one graph at a time.
 """
 
 from __future__ import annotations
