@@ -180,13 +180,13 @@ class Predictor:
             self.path_mean, self.path_std = raw.mean(0), raw.std(0, correction=0)
             self.path_std = torch.where(self.path_std > 1e-6, self.path_std, torch.ones_like(self.path_std))
         paths = self._paths([batch])
-        # fine-tuning: what the fitted predictor says of the new archs, before anything changes
-        prior = self.predict_normalised([batch], cond)[0] if (not new_centers and self.gps) else None
         extra = self._head_inputs(paths, cond)
         generator = torch.Generator().manual_seed(c.seed)
         with torch.no_grad():
             self.encoder.eval()
             before = self.encoder(batch)
+            # fine-tuning: what the fitted predictor says of the new archs, before anything changes
+            prior = self._normalised(before, paths, cond)[0] if (not new_centers and self.gps) else None
         if new_centers or self.centers is None:
             centers = fuzzy_cmeans(before, c.heads, c.fuzziness, seed=c.seed)
             self.centers = centers[torch.arange(c.heads) % len(centers)]  # fewer labels than heads: share centers
@@ -247,8 +247,10 @@ class Predictor:
         """Mean and std ``[B, M]`` of featurized items (:meth:`_featurize`) in the heads' units
         (see ``config.targets``): the heads blended by cluster membership, then with the GP by
         ``config.gp_weight`` (the std is the mixture's)."""
-        embedding = self.encoder.embed_batches(batches)
-        paths = self._paths(batches)
+        return self._normalised(self.encoder.embed_batches(batches), self._paths(batches), condition)
+
+    def _normalised(self, embedding: Tensor, paths: Tensor | None, condition: Tensor | None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict_normalised` from the items' embeddings and standardised path statistics."""
         pred = self.heads(embedding, self._head_inputs(paths, condition))
         u = memberships(embedding, self.centers, self.config.fuzziness).unsqueeze(-1)  # [B, K, 1]
         mean = (u * pred).sum(1)
