@@ -82,15 +82,10 @@ class PathGP:
 
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         rng = np.random.default_rng(seed)
-        if len(x) > max_points:
-            keep = np.sort(rng.choice(len(x), max_points, replace=False))
-            x, y = x[keep], y[keep]
+        x, y = _at_most(rng, max_points, x, y)
         alpha = np.zeros(len(y))
         if extra is not None and len(x) < max_points:
-            ex, ey, ealpha = (np.asarray(v, dtype=np.float64) for v in extra)
-            if len(ex) > max_points - len(x):
-                keep = np.sort(rng.choice(len(ex), max_points - len(x), replace=False))
-                ex, ey, ealpha = ex[keep], ey[keep], ealpha[keep]
+            ex, ey, ealpha = _at_most(rng, max_points - len(x), *(np.asarray(v, dtype=np.float64) for v in extra))
             x, y, alpha = np.concatenate([x, ex]), np.concatenate([y, ey]), np.concatenate([alpha, ealpha])
         start = ConstantKernel(1.0) * KERNELS.get(kernel)(3.0, _LENGTH_BOUNDS) + WhiteKernel(0.1)
         search = GaussianProcessRegressor(start, alpha=_sklearn_alpha(y, alpha), normalize_y=True,
@@ -105,6 +100,14 @@ class PathGP:
         """Mean and standard deviation ``[m]`` at ``x`` ``[m, d]``."""
         mean, std = self.model.predict(np.asarray(x, dtype=np.float64), return_std=True)
         return mean, std
+
+
+def _at_most(rng: np.random.Generator, limit: int, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``arrays`` (rows aligned), or ``limit`` of their rows drawn by ``rng``, in order."""
+    if len(arrays[0]) <= limit:
+        return arrays
+    keep = np.sort(rng.choice(len(arrays[0]), limit, replace=False))
+    return tuple(a[keep] for a in arrays)
 
 
 def _sklearn_alpha(y: np.ndarray, alpha: np.ndarray) -> np.ndarray | float:
