@@ -159,7 +159,7 @@ def test_blend_is_the_weighted_mean_of_heads_and_gp(labelled):
     p = Predictor(space="nb201", gp_weight=0.3, **TINY).fit(archs, acc)
     batches = p._featurize(test_archs[:20])
     mean, std = p.predict_normalised(batches)
-    gp_mean, gp_std = p.gps[0].predict(p._paths(batches).double().numpy())
+    gp_mean, gp_std = p.gps[0].predict(p._gp_inputs(batches, p._paths(batches)))
     p.gps = []  # the heads alone
     heads_mean, heads_std = p.predict_normalised(batches)
     np.testing.assert_allclose(mean[:, 0], 0.7 * heads_mean[:, 0] + 0.3 * gp_mean, rtol=1e-10)
@@ -174,7 +174,7 @@ def test_plain_gnn_has_no_gp_and_no_path_inputs(labelled):
 
 
 @pytest.mark.parametrize("fields", [{"gp_weight": 1.5}, {"gp_weight": -0.1}, {"gp_weight": True}, {"gp_weight": "half"},
-                                    {"path_stats": "yes"}, {"gp_kernel": "cosine"}])  # fmt: skip
+                                    {"path_stats": "yes"}, {"gp_kernel": "cosine"}, {"gp_adjacency": 1}])  # fmt: skip
 def test_bad_path_and_gp_fields(fields):
     with pytest.raises(ConfigError, match=next(iter(fields))):
         Predictor(space="nb201", **fields)

@@ -112,6 +112,7 @@ class FitConfig:
     targets: str = "gauss"  # or "standard" (see nag.predictors.targets)
     gp_weight: float = 0.7  # weight of the GP on path statistics next to the GNN heads (0: heads only)
     gp_kernel: str = "matern32"  # or matern12, matern52, rbf (nag.predictors.gp.KERNELS)
+    gp_adjacency: bool = True  # the GP also reads the adjacency-with-ops encoding (nag.encoder.adjacency)
     test_cap: int = 5000
     out: Optional[str] = None
     quiet: bool = False

@@ -51,7 +51,8 @@ def cmd_fit(cfg: DictConfig) -> int:
     order = np.random.default_rng(cfg.seed).permutation(len(archs))
     train, test = order[: cfg.n_labels], order[cfg.n_labels :][: cfg.test_cap]
     predictor = Predictor(encoder=encoder, space=b.space, seed=cfg.seed, epochs=cfg.epochs, targets=cfg.targets,
-                          gp_weight=cfg.gp_weight, gp_kernel=cfg.gp_kernel, progress=not cfg.quiet)  # fmt: skip
+                          gp_weight=cfg.gp_weight, gp_kernel=cfg.gp_kernel, gp_adjacency=cfg.gp_adjacency,
+                          progress=not cfg.quiet)  # fmt: skip
     start = time.perf_counter()
     predictor.fit([archs[i] for i in train], values[train], metric=metric, mode=cfg.mode)
     mean, _ = predictor.predict([archs[i] for i in test])
@@ -62,7 +63,8 @@ def cmd_fit(cfg: DictConfig) -> int:
                        [[len(test), reached["spearman"], reached["kendall"], reached["seconds"]]]))  # fmt: skip
     if cfg.out:
         command = (f"nag fit bench={cfg.bench} metric={metric} n_labels={cfg.n_labels} seed={cfg.seed} "
-                   f"encoder={cfg.encoder} mode={cfg.mode} epochs={cfg.epochs} targets={cfg.targets} gp_weight={cfg.gp_weight} gp_kernel={cfg.gp_kernel}")  # fmt: skip
+                   f"encoder={cfg.encoder} mode={cfg.mode} epochs={cfg.epochs} targets={cfg.targets} gp_weight={cfg.gp_weight} gp_kernel={cfg.gp_kernel} "
+                   f"gp_adjacency={str(cfg.gp_adjacency).lower()}")  # fmt: skip
         predictor.save(cfg.out, extra={"bench": cfg.bench, "reached": reached, "command": command})
         print(f"predictor saved to {cfg.out}")
     return 0

@@ -28,6 +28,10 @@ class PredictorConfig(JSONConfig):
         (:data:`nag.graph.paths.PATH_STATS`, standardised on the fit's labels).
     gp_weight: weight in [0, 1] of a Gaussian process on the path statistics
         (:class:`nag.predictors.gp.PathGP`) blended with the heads' mean; 0 for none.
+    gp_adjacency: the GP also reads each graph's adjacency-with-ops encoding
+        (:mod:`nag.encoder.adjacency`) through a second kernel added to the path
+        statistics' one, each with its own scale and length scale (the marginal likelihood
+        weighs them per task); ``False`` is the GP on path statistics alone.
     gp_kernel: the GP's kernel (:data:`nag.predictors.gp.KERNELS`: ``"matern32"``,
         ``"matern12"``, ``"matern52"`` or ``"rbf"``).
     seed: seeds initialisation, bootstrap weights and clustering.
@@ -46,6 +50,7 @@ class PredictorConfig(JSONConfig):
     targets: str = "gauss"
     path_stats: bool = True
     gp_weight: float = 0.7
+    gp_adjacency: bool = True
     gp_kernel: str = "matern32"
     seed: int = 0
 
@@ -58,8 +63,9 @@ class PredictorConfig(JSONConfig):
             raise ConfigError(f"PredictorConfig.condition_dim must be >= 0, got {self.condition_dim}")
         if self.targets not in SCALINGS:
             raise ConfigError(f"PredictorConfig.targets {self.targets!r} is unknown; choose one of: {', '.join(SCALINGS.names())}")
-        if not isinstance(self.path_stats, bool):
-            raise ConfigError(f"PredictorConfig.path_stats must be true or false, got {self.path_stats!r}")
+        for name in ("path_stats", "gp_adjacency"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"PredictorConfig.{name} must be true or false, got {getattr(self, name)!r}")
         if isinstance(self.gp_weight, bool) or not isinstance(self.gp_weight, (int, float)) or not 0.0 <= self.gp_weight <= 1.0:
             raise ConfigError(f"PredictorConfig.gp_weight must be a number in [0, 1], got {self.gp_weight!r}")
         if self.gp_kernel not in KERNELS:

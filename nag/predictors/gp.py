@@ -55,30 +55,32 @@ class PathGP:
     source task's labels carried into a fine-tuned predictor (:mod:`nag.predictors.transfer`).
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, params: np.ndarray, kernel: str = "rbf", alpha: np.ndarray | None = None):
+    def __init__(self, x: np.ndarray, y: np.ndarray, params: np.ndarray, kernel: str = "rbf", alpha: np.ndarray | None = None,
+                 blocks: tuple[int, ...] | None = None):  # fmt: skip
         from sklearn.gaussian_process import GaussianProcessRegressor
-        from sklearn.gaussian_process.kernels import ConstantKernel, WhiteKernel
 
         self.x, self.y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         self.alpha = np.zeros(len(self.y)) if alpha is None else np.asarray(alpha, dtype=np.float64)
-        self.params, self.kernel = np.asarray(params, dtype=np.float64), kernel
-        constant, length, noise = (float(v) for v in self.params)
-        kernel = ConstantKernel(constant, "fixed") * KERNELS.get(kernel)(length, "fixed") + WhiteKernel(noise, "fixed")
+        self.params, self.kernel, self.blocks = np.asarray(params, dtype=np.float64), kernel, blocks
+        kernel = _kernel(kernel, blocks, self.params[:-1], self.params[-1], fixed=True)
         self.model = GaussianProcessRegressor(kernel, alpha=_sklearn_alpha(self.y, self.alpha), optimizer=None,
                                               normalize_y=True).fit(self.x, self.y)  # fmt: skip
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, seed: int = 0, restarts: int = 2, max_points: int = MAX_POINTS,
-            kernel: str = "rbf", extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> PathGP:  # fmt: skip
+            kernel: str = "rbf", extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+            blocks: tuple[int, ...] | None = None) -> PathGP:  # fmt: skip
         """Fit the values of the kernel named ``kernel`` on ``(x, y)`` (at most ``max_points``
         of them, chosen by ``seed``).
+
+        ``blocks``: widths of consecutive column blocks of ``x``, each with its own kernel
+        (scale and length scale) in a sum; ``None`` is one kernel on all columns.
 
         ``extra``: more points ``(x, y, alpha)`` known with extra noise variance ``alpha``
         (see the class); they fill what ``max_points`` leaves after ``(x, y)``.
         """
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor
-        from sklearn.gaussian_process.kernels import ConstantKernel, WhiteKernel
 
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         rng = np.random.default_rng(seed)
@@ -87,19 +89,38 @@ class PathGP:
         if extra is not None and len(x) < max_points:
             ex, ey, ealpha = _at_most(rng, max_points - len(x), *(np.asarray(v, dtype=np.float64) for v in extra))
             x, y, alpha = np.concatenate([x, ex]), np.concatenate([y, ey]), np.concatenate([alpha, ealpha])
-        start = ConstantKernel(1.0) * KERNELS.get(kernel)(3.0, _LENGTH_BOUNDS) + WhiteKernel(0.1)
+        start = _kernel(kernel, blocks, np.tile([1.0, 3.0], 1 if blocks is None else len(blocks)), 0.1)
         search = GaussianProcessRegressor(start, alpha=_sklearn_alpha(y, alpha), normalize_y=True,
                                           n_restarts_optimizer=restarts, random_state=seed)  # fmt: skip
         with warnings.catch_warnings():  # a bound reached is an answer here, not a failure
             warnings.simplefilter("ignore", ConvergenceWarning)
             fitted = search.fit(x, y).kernel_
-        params = np.array([fitted.k1.k1.constant_value, fitted.k1.k2.length_scale, fitted.k2.noise_level])
-        return cls(x, y, params, kernel, alpha)
+        values = fitted.get_params()
+        params = np.array([values[h.name] for h in fitted.hyperparameters])  # (scale, length) per block, then the noise
+        return cls(x, y, params, kernel, alpha, blocks)
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation ``[m]`` at ``x`` ``[m, d]``."""
         mean, std = self.model.predict(np.asarray(x, dtype=np.float64), return_std=True)
         return mean, std
+
+
+def _kernel(name: str, blocks: tuple[int, ...] | None, scales: np.ndarray, noise: float, fixed: bool = False):
+    """``sum_b c_b * k(l_b) + white(noise)`` over the column blocks (``scales``: ``c_1, l_1,
+    c_2, l_2, ...``); with ``blocks=None`` one scikit-learn kernel on all columns."""
+    from sklearn.gaussian_process.kernels import ConstantKernel, WhiteKernel
+
+    bounds = "fixed" if fixed else _LENGTH_BOUNDS
+    c_bounds, noise_bounds = ("fixed", "fixed") if fixed else ((1e-5, 1e5), (1e-5, 1e5))
+    if blocks is None:
+        (constant, length) = scales
+        return ConstantKernel(constant, c_bounds) * KERNELS.get(name)(length, bounds) + WhiteKernel(noise, noise_bounds)
+    from nag.predictors.block_kernel import Block
+
+    ends = np.cumsum(blocks)
+    parts = [ConstantKernel(scales[2 * i], c_bounds) * Block(name, scales[2 * i + 1], bounds, int(end - width), int(end))
+             for i, (width, end) in enumerate(zip(blocks, ends))]  # fmt: skip
+    return sum(parts[1:], parts[0]) + WhiteKernel(noise, noise_bounds)
 
 
 def _at_most(rng: np.random.Generator, limit: int, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:

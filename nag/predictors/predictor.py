@@ -15,6 +15,7 @@ from torch_geometric.data import Batch
 
 from nag.checkpoint import load_checkpoint, load_state, save_checkpoint
 from nag.encoder import Encoder, EncoderConfig
+from nag.encoder.adjacency import ADJACENCY_WIDTH, adjacency_encoding
 from nag.encoder.featurize import featurize
 from nag.errors import CheckpointError, ConfigError
 from nag.graph import CompGraph
@@ -117,6 +118,20 @@ class Predictor:
             return None
         return (torch.cat([b.paths for b in batches]) - self.path_mean) / self.path_std
 
+    def _gp_inputs(self, batches: Sequence[Batch], paths: Tensor | None) -> np.ndarray | None:
+        """The GP's inputs ``[n, d]`` (float64): standardised path statistics, then (with
+        ``config.gp_adjacency``) the adjacency-with-ops encoding; ``None`` without a GP."""
+        if self.config.gp_weight == 0:
+            return None
+        x = paths
+        if self.config.gp_adjacency:
+            x = torch.cat([paths, torch.cat([adjacency_encoding(b) for b in batches])], dim=1)
+        return x.double().numpy()
+
+    @property
+    def _gp_blocks(self) -> tuple[int, ...] | None:
+        return (len(PATH_STATS), ADJACENCY_WIDTH) if self.config.gp_adjacency else None
+
     def _head_inputs(self, paths: Tensor | None, cond: Tensor | None) -> Tensor | None:
         parts = ([paths] if self.config.path_stats else []) + ([cond] if cond is not None else [])
         return torch.cat(parts, dim=-1) if parts else None
@@ -180,13 +195,14 @@ class Predictor:
             self.path_mean, self.path_std = raw.mean(0), raw.std(0, correction=0)
             self.path_std = torch.where(self.path_std > 1e-6, self.path_std, torch.ones_like(self.path_std))
         paths = self._paths([batch])
+        gp_x = self._gp_inputs([batch], paths)
         extra = self._head_inputs(paths, cond)
         generator = torch.Generator().manual_seed(c.seed)
         with torch.no_grad():
             self.encoder.eval()
             before = self.encoder(batch)
             # fine-tuning: what the fitted predictor says of the new archs, before anything changes
-            prior = self._normalised(before, paths, cond)[0] if (not new_centers and self.gps) else None
+            prior = self._normalised(before, paths, cond, gp_x)[0] if (not new_centers and self.gps) else None
         if new_centers or self.centers is None:
             centers = fuzzy_cmeans(before, c.heads, c.fuzziness, seed=c.seed)
             self.centers = centers[torch.arange(c.heads) % len(centers)]  # fewer labels than heads: share centers
@@ -228,12 +244,12 @@ class Predictor:
         if train_encoder:
             with torch.no_grad():
                 self.centers = move_centers(before, self.encoder(batch), self.centers, c.fuzziness)
-        if c.gp_weight > 0:
-            x = paths.double().numpy()
+        if gp_x is not None:
             carried = [None] * len(self.metrics)
             if prior is not None:
-                carried = [carried_points(gp, prior[:, m], x, scaled[:, m]) for m, gp in enumerate(self.gps)]
-            self.gps = [PathGP.fit(x, scaled[:, m], seed=c.seed, kernel=c.gp_kernel, extra=carried[m]) for m in range(len(self.metrics))]
+                carried = [carried_points(gp, prior[:, m], gp_x, scaled[:, m]) for m, gp in enumerate(self.gps)]
+            self.gps = [PathGP.fit(gp_x, scaled[:, m], seed=c.seed, kernel=c.gp_kernel, extra=carried[m], blocks=self._gp_blocks)
+                        for m in range(len(self.metrics))]  # fmt: skip
         self.report = {"labels": len(items), "mode": mode, "epochs": epochs, "final_loss": loss.item(),
                        "seconds": time.perf_counter() - start}  # fmt: skip
 
@@ -247,10 +263,13 @@ class Predictor:
         """Mean and std ``[B, M]`` of featurized items (:meth:`_featurize`) in the heads' units
         (see ``config.targets``): the heads blended by cluster membership, then with the GP by
         ``config.gp_weight`` (the std is the mixture's)."""
-        return self._normalised(self.encoder.embed_batches(batches), self._paths(batches), condition)
+        paths = self._paths(batches)
+        return self._normalised(self.encoder.embed_batches(batches), paths, condition, self._gp_inputs(batches, paths))
 
-    def _normalised(self, embedding: Tensor, paths: Tensor | None, condition: Tensor | None) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`predict_normalised` from the items' embeddings and standardised path statistics."""
+    def _normalised(self, embedding: Tensor, paths: Tensor | None, condition: Tensor | None,
+                    gp_x: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """:meth:`predict_normalised` from the items' embeddings, standardised path statistics
+        and GP inputs (:meth:`_gp_inputs`)."""
         pred = self.heads(embedding, self._head_inputs(paths, condition))
         u = memberships(embedding, self.centers, self.config.fuzziness).unsqueeze(-1)  # [B, K, 1]
         mean = (u * pred).sum(1)
@@ -259,7 +278,7 @@ class Predictor:
         if not self.gps:
             return mean, std
         w = self.config.gp_weight
-        gp = [g.predict(paths.double().numpy()) for g in self.gps]
+        gp = [g.predict(gp_x) for g in self.gps]
         gp_mean, gp_std = np.stack([m for m, _ in gp], axis=1), np.stack([s for _, s in gp], axis=1)
         blended = (1 - w) * mean + w * gp_mean
         variance = (1 - w) * std**2 + w * gp_std**2 + w * (1 - w) * (mean - gp_mean) ** 2
@@ -293,8 +312,11 @@ class Predictor:
             tensors[f"targets.{i}.y"], tensors[f"targets.{i}.z"] = torch.from_numpy(scaling.y), torch.from_numpy(scaling.z)
         if self._uses_paths:
             tensors["paths.mean"], tensors["paths.std"] = self.path_mean, self.path_std
-        for i, gp in enumerate(self.gps):  # inputs are float32 path statistics, so float32 stores them exactly
-            tensors[f"gp.{i}.x"], tensors[f"gp.{i}.y"] = torch.from_numpy(gp.x).float(), torch.from_numpy(gp.y)
+        for i, gp in enumerate(self.gps):  # inputs are float32 path statistics and 0/1 rows: stored exactly
+            paths = len(PATH_STATS)
+            tensors[f"gp.{i}.x"], tensors[f"gp.{i}.y"] = torch.from_numpy(gp.x[:, :paths]).float(), torch.from_numpy(gp.y)
+            if gp.blocks is not None:
+                tensors[f"gp.{i}.adjacency"] = torch.from_numpy(gp.x[:, paths:]).to(torch.uint8)
             tensors[f"gp.{i}.params"] = torch.from_numpy(gp.params)
             if np.any(gp.alpha):
                 tensors[f"gp.{i}.alpha"] = torch.from_numpy(gp.alpha)
@@ -309,7 +331,8 @@ class Predictor:
         try:
             encoder = Encoder(EncoderConfig.from_dict(config["encoder"]))
             # saved before target scalings, path statistics and the GP existed: what they did then
-            fields = {"targets": "standard", "path_stats": False, "gp_weight": 0.0, "gp_kernel": "rbf", **config["predictor"]}
+            fields = {"targets": "standard", "path_stats": False, "gp_weight": 0.0, "gp_kernel": "rbf", "gp_adjacency": False,
+                      **config["predictor"]}  # fmt: skip
             predictor = cls(encoder=encoder, space=config.get("space"), config=PredictorConfig.from_dict(fields))
             predictor.metrics = list(config["metrics"])
             predictor.heads = EnsembleHeads(encoder.embed_dim, len(predictor.metrics), predictor.config.heads,
@@ -327,7 +350,8 @@ class Predictor:
         if predictor._uses_paths:
             predictor.path_mean, predictor.path_std = load_path_scale(tensors, source)
         if predictor.config.gp_weight > 0:
-            predictor.gps = [load_gp(tensors, i, source, predictor.config.gp_kernel) for i in range(len(predictor.metrics))]
+            predictor.gps = [load_gp(tensors, i, source, predictor.config.gp_kernel, predictor._gp_blocks)
+                             for i in range(len(predictor.metrics))]  # fmt: skip
         predictor.report = config.get("report", {})
         predictor.encoder.eval()
         predictor.heads.eval()

@@ -40,18 +40,27 @@ def load_path_scale(tensors: dict[str, Tensor], source: Path) -> tuple[Tensor, T
     return mean, std
 
 
-def load_gp(tensors: dict[str, Tensor], i: int, source: Path, kernel: str) -> PathGP:
-    """The GP of metric ``i`` (of the kernel named ``kernel``), checked and rebuilt."""
-    names = [f"gp.{i}.x", f"gp.{i}.y", f"gp.{i}.params"]
+def load_gp(tensors: dict[str, Tensor], i: int, source: Path, kernel: str, blocks: tuple[int, ...] | None = None) -> PathGP:
+    """The GP of metric ``i`` (of the kernel named ``kernel``, on the column ``blocks`` of
+    :class:`PathGP`), checked and rebuilt. Its inputs are the path statistics ``gp.i.x`` and,
+    with blocks, the 0/1 adjacency encoding ``gp.i.adjacency`` next to them."""
+    names = [f"gp.{i}.x", f"gp.{i}.y", f"gp.{i}.params"] + ([f"gp.{i}.adjacency"] if blocks is not None else [])
     missing = [n for n in names if n not in tensors]
     if missing:
         raise CheckpointError(f"{source} lacks the GP of metric {i} (tensors {', '.join(missing)})")
-    x, y, params = (tensors[n].double().numpy() for n in names)
-    if x.ndim != 2 or x.shape[1] != len(PATH_STATS) or y.shape != (len(x),) or params.shape != (3,) or not np.all(params > 0):
+    x, y, params = (tensors[n].double().numpy() for n in names[:3])
+    n_params = 3 if blocks is None else 2 * len(blocks) + 1
+    if x.ndim != 2 or x.shape[1] != len(PATH_STATS) or y.shape != (len(x),) or params.shape != (n_params,) or not np.all(params > 0):
         raise CheckpointError(f"{source}: the GP of metric {i} has inputs {x.shape}, targets {y.shape}, kernel values {params.shape}; "
-                              f"expected [n, {len(PATH_STATS)}], [n], 3 positive values")  # fmt: skip
+                              f"expected [n, {len(PATH_STATS)}], [n], {n_params} positive values")  # fmt: skip
+    if blocks is not None:
+        adjacency = tensors[f"gp.{i}.adjacency"].double().numpy()
+        if adjacency.shape != (len(x), sum(blocks) - len(PATH_STATS)) or not np.all((adjacency == 0) | (adjacency == 1)):
+            raise CheckpointError(f"{source}: gp.{i}.adjacency must be [{len(x)}, {sum(blocks) - len(PATH_STATS)}] 0/1 values, "
+                                  f"got shape {adjacency.shape}")  # fmt: skip
+        x = np.concatenate([x, adjacency], axis=1)
     alpha = tensors[f"gp.{i}.alpha"].double().numpy() if f"gp.{i}.alpha" in tensors else None  # extra noise of carried points
     if alpha is not None and (alpha.shape != y.shape or not np.all(np.isfinite(alpha) & (alpha >= 0))):
         raise CheckpointError(f"{source}: gp.{i}.alpha must be {len(y)} finite non-negative values (the carried points' extra noise), "
                               f"got shape {alpha.shape} with minimum {alpha.min() if alpha.size else 'none'}")  # fmt: skip
-    return PathGP(x, y, params, kernel, alpha)
+    return PathGP(x, y, params, kernel, alpha, blocks)
