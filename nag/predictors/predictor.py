@@ -43,7 +43,8 @@ class Predictor:
     membership-weighted spread of the heads is its standard deviation. The loss is MSE on
     scaled targets (``config.targets``: normal scores of the labels' ranks by default) plus a
     pairwise logistic ranking loss. The heads also read each arch's path statistics
-    (``config.path_stats``), and a Gaussian process on those statistics is blended with them
+    (``config.path_stats``), and a Gaussian process on those statistics and on the graph's
+    adjacency-with-ops encoding (``config.gp_adjacency``) is blended with them
     (``config.gp_weight``); the two together rank far better from few labels than the GNN
     alone (``benchmarks/predictors.py``).
 
