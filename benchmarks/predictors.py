@@ -169,7 +169,7 @@ def gnn_predictor(method: str, space: Any, seed: int):
     process by nag itself, so jobs in one worker share them)."""
     from nag.predictors.predictor import Predictor
 
-    return Predictor(encoder=pretrained_encoder() if method == "gnn-pretrained" else None, space=space, seed=seed)
+    return Predictor(encoder=pretrained_encoder() if method == "gnn-pretrained" else "scratch", space=space, seed=seed)
 
 
 def clone(predictor):

@@ -444,3 +444,11 @@ def test_baselines(space, split):
         out = model.predict(test_archs[:40])
         assert out.shape == (40,) and np.all(np.isfinite(out))
     assert abs(mlp.predict(archs).mean() - acc.mean()) < 0.5 * acc.std()  # back in the labels' units
+
+
+def test_default_encoder_is_the_shipped_pretrained_one(space):
+    shipped = Encoder.from_pretrained().state_dict()
+    default = Predictor(space=space, **TINY).encoder.state_dict()
+    assert default.keys() == shipped.keys() and all(torch.equal(default[k], shipped[k]) for k in shipped)
+    fresh = Predictor(encoder="scratch", space=space, **TINY).encoder.state_dict()
+    assert not all(torch.equal(fresh[k], shipped[k]) for k in shipped)

@@ -106,7 +106,7 @@ class FitConfig:
     metric: Optional[str] = None
     n_labels: int = 100
     seed: int = 0
-    encoder: str = "scratch"  # or "pretrained"
+    encoder: str = "pretrained"  # the shipped encoder, or "scratch"
     mode: str = "full"
     epochs: int = 300
     targets: str = "gauss"  # or "standard" (see nag.predictors.targets)

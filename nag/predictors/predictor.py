@@ -49,17 +49,18 @@ class Predictor:
     alone (``benchmarks/predictors.py``).
 
     Args:
-        encoder: ``"scratch"`` or ``None`` (a fresh encoder, seeded by ``seed``; the default,
-            because it ranked better than the pretrained one in ``benchmarks/predictors.py``),
-            ``"pretrained"`` (the shipped contrastively pretrained encoder) or an
-            :class:`Encoder` (copied, never modified).
+        encoder: ``"pretrained"`` (the default: the shipped contrastively pretrained encoder,
+            :meth:`Encoder.from_pretrained`), ``"scratch"`` or ``None`` (a fresh encoder,
+            seeded by ``seed``) or an :class:`Encoder` (copied, never modified). In
+            ``benchmarks/predictors.py`` the pretrained and fresh encoders rank alike once
+            fine-tuned (``fit`` trains the encoder too by default).
         space: the search space (object or name) whose archs ``fit``/``predict`` receive;
             not needed when they receive ``CompGraph``s.
         config: a :class:`PredictorConfig`, or its fields as keyword arguments.
         progress: show progress bars while training.
     """
 
-    def __init__(self, encoder: Encoder | str | None = "scratch", space: Any = None,
+    def __init__(self, encoder: Encoder | str | None = "pretrained", space: Any = None,
                  config: PredictorConfig | None = None, progress: bool = False, **fields: Any):  # fmt: skip
         self.config = config if config is not None else PredictorConfig(**fields)
         self.space = _resolve_space(space)
