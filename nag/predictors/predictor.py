@@ -317,8 +317,8 @@ class Predictor:
         for i, gp in enumerate(self.gps):  # inputs are float32 path statistics and 0/1 rows: stored exactly
             paths = len(PATH_STATS)
             tensors[f"gp.{i}.x"], tensors[f"gp.{i}.y"] = torch.from_numpy(gp.x[:, :paths]).float(), torch.from_numpy(gp.y)
-            if gp.blocks is not None:
-                tensors[f"gp.{i}.adjacency"] = torch.from_numpy(gp.x[:, paths:]).to(torch.uint8)
+            if gp.blocks is not None:  # 0/1 rows, eight to a byte
+                tensors[f"gp.{i}.adjacency"] = torch.from_numpy(np.packbits(gp.x[:, paths:].astype(np.uint8), axis=1))
             tensors[f"gp.{i}.params"] = torch.from_numpy(gp.params)
             if np.any(gp.alpha):
                 tensors[f"gp.{i}.alpha"] = torch.from_numpy(gp.alpha)

@@ -43,7 +43,8 @@ def load_path_scale(tensors: dict[str, Tensor], source: Path) -> tuple[Tensor, T
 def load_gp(tensors: dict[str, Tensor], i: int, source: Path, kernel: str, blocks: tuple[int, ...] | None = None) -> PathGP:
     """The GP of metric ``i`` (of the kernel named ``kernel``, on the column ``blocks`` of
     :class:`PathGP`), checked and rebuilt. Its inputs are the path statistics ``gp.i.x`` and,
-    with blocks, the 0/1 adjacency encoding ``gp.i.adjacency`` next to them."""
+    with blocks, the 0/1 adjacency encoding next to them (``gp.i.adjacency``: its bits, packed
+    eight to a byte)."""
     names = [f"gp.{i}.x", f"gp.{i}.y", f"gp.{i}.params"] + ([f"gp.{i}.adjacency"] if blocks is not None else [])
     missing = [n for n in names if n not in tensors]
     if missing:
@@ -54,11 +55,11 @@ def load_gp(tensors: dict[str, Tensor], i: int, source: Path, kernel: str, block
         raise CheckpointError(f"{source}: the GP of metric {i} has inputs {x.shape}, targets {y.shape}, kernel values {params.shape}; "
                               f"expected [n, {len(PATH_STATS)}], [n], {n_params} positive values")  # fmt: skip
     if blocks is not None:
-        adjacency = tensors[f"gp.{i}.adjacency"].double().numpy()
-        if adjacency.shape != (len(x), sum(blocks) - len(PATH_STATS)) or not np.all((adjacency == 0) | (adjacency == 1)):
-            raise CheckpointError(f"{source}: gp.{i}.adjacency must be [{len(x)}, {sum(blocks) - len(PATH_STATS)}] 0/1 values, "
-                                  f"got shape {adjacency.shape}")  # fmt: skip
-        x = np.concatenate([x, adjacency], axis=1)
+        packed, width = tensors[f"gp.{i}.adjacency"].numpy(), sum(blocks) - len(PATH_STATS)
+        if packed.dtype != np.uint8 or packed.shape != (len(x), (width + 7) // 8):
+            raise CheckpointError(f"{source}: gp.{i}.adjacency must be [{len(x)}, {(width + 7) // 8}] uint8 (the adjacency rows' "
+                                  f"bits), got {packed.dtype} {packed.shape}")  # fmt: skip
+        x = np.concatenate([x, np.unpackbits(packed, axis=1, count=width).astype(np.float64)], axis=1)
     alpha = tensors[f"gp.{i}.alpha"].double().numpy() if f"gp.{i}.alpha" in tensors else None  # extra noise of carried points
     if alpha is not None and (alpha.shape != y.shape or not np.all(np.isfinite(alpha) & (alpha >= 0))):
         raise CheckpointError(f"{source}: gp.{i}.alpha must be {len(y)} finite non-negative values (the carried points' extra noise), "
