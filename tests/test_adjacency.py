@@ -179,7 +179,7 @@ def test_checkpoint_with_a_bad_adjacency_block_is_rejected(saved, tmp_path, dama
 
 
 def test_checkpoint_from_before_the_adjacency_block_loads_without_it(citeseer, tmp_path):
-    """Checkpoints saved before ``gp_adjacency`` existed (like the shipped predictors) rebuild
+    """Checkpoints saved before ``gp_adjacency`` existed (no such field or tensor) rebuild
     the GP on path statistics alone and predict as they did."""
     space, archs, acc = citeseer
     p = Predictor(space=space, gp_adjacency=False, **TINY).fit(archs[:30], acc[:30])

@@ -213,7 +213,7 @@ def test_checkpoint_with_a_wrong_gp_shape_is_rejected(labelled, tmp_path):
 
 def test_checkpoint_from_before_path_stats_loads_as_heads_only(labelled, tmp_path):
     """Checkpoints saved before path statistics and the GP existed (no such fields or
-    tensors, like the shipped ones) predict with the heads alone, as they did."""
+    tensors) predict with the heads alone, as they did."""
     archs, acc, test_archs, _ = labelled
     p = Predictor(space="nb201", gp_weight=0.0, path_stats=False, **TINY).fit(archs, acc)
     p.save(tmp_path / "p")

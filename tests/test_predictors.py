@@ -16,6 +16,7 @@ import nag.graph
 from nag import CheckpointError, ConfigError, bench, spaces
 from nag.encoder import Encoder
 from nag.predictors import Predictor
+from nag.predictors.predictor import PRETRAINED_DIR
 from nag.predictors.baselines import GBDTBaseline, MLPBaseline, onehot
 from nag.predictors.losses import pairwise_rank_loss, weighted_mse
 from nag.predictors.membership import fuzzy_cmeans, memberships
@@ -452,3 +453,17 @@ def test_default_encoder_is_the_shipped_pretrained_one(space):
     assert default.keys() == shipped.keys() and all(torch.equal(default[k], shipped[k]) for k in shipped)
     fresh = Predictor(encoder="scratch", space=space, **TINY).encoder.state_dict()
     assert not all(torch.equal(fresh[k], shipped[k]) for k in shipped)
+
+
+@pytest.mark.parametrize("name", ["nb201-cifar10", "nbgraph-citeseer"])
+def test_shipped_predictor_reaches_the_figures_its_config_records(name):
+    """``nag fit``'s split (seed 0: the first 500 of the permutation train, the next 5,000
+    test), scored again from the shipped checkpoint."""
+    predictor = Predictor.from_pretrained(name)
+    config = json.loads((PRETRAINED_DIR / name / "config.json").read_text())
+    archs, values = bench.load(config["bench"]).table("accuracy")
+    order = np.random.default_rng(0).permutation(len(archs))
+    test = order[500:5500]
+    rho = spearmanr(predictor.predict([archs[i] for i in test])[0], values[test])[0]
+    assert config["reached"]["test_archs"] == len(test)
+    assert rho == pytest.approx(config["reached"]["spearman"], abs=1e-6)
