@@ -189,3 +189,13 @@ def test_checkpoint_from_before_the_adjacency_block_loads_without_it(citeseer, t
     old = Predictor.load(tmp_path / "old")
     assert old.config.gp_adjacency is False and old.gps[0].blocks is None
     assert np.array_equal(old.predict(archs[30:80])[0], p.predict(archs[30:80])[0])
+
+
+def test_two_metric_predictor_with_the_adjacency_block_predicts_the_same_after_reload(citeseer, tmp_path):
+    space, archs, acc = citeseer
+    p = Predictor(space=space, **TINY).fit(archs[:30], {"accuracy": acc[:30], "error": 100.0 - acc[:30]})
+    loaded = Predictor.load(p.save(tmp_path / "p"))
+    (mean, std), (mean2, std2) = p.predict(archs[30:80]), loaded.predict(archs[30:80])
+    for metric in ("accuracy", "error"):
+        assert np.array_equal(mean[metric], mean2[metric]) and np.array_equal(std[metric], std2[metric])
+    assert all(gp.blocks == (len(PATH_STATS), ADJACENCY_WIDTH) for gp in loaded.gps)

@@ -5,8 +5,9 @@ statistics, the adjacency encoding) its own scale and length scale, so the margi
 likelihood decides per task how much each says. scikit-learn's kernels measure distances
 with ``scipy.spatial.distance.cdist``, which is slow on the wide 0/1 adjacency rows (about
 2 s for 5,000 x 500 rows of 1,440 columns); here they come from one matrix product
-(``|a|^2 + |b|^2 - 2 a.b``, about 0.1 s), and the kernel is a :data:`PROFILES` function of
-the distance over the length scale. Imported on first use: it needs scikit-learn.
+(``|a|^2 + |b|^2 - 2 a.b``, about 0.1 s; both timed on the 2-core machine), and the kernel
+is a :data:`PROFILES` function of the distance over the length scale. It needs
+scikit-learn, so :mod:`nag.predictors.gp` imports it on first use.
 """
 
 from __future__ import annotations
