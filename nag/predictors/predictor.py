@@ -25,7 +25,7 @@ from nag.predictors.gp import PathGP
 from nag.predictors.heads import EnsembleHeads
 from nag.predictors.losses import pairwise_rank_loss, weighted_mse
 from nag.predictors.membership import fuzzy_cmeans, memberships, move_centers
-from nag.predictors.stored import load_gp, load_path_scale, load_scaling
+from nag.predictors.stored import gp_tensors, load_gp, load_path_scale, load_scaling
 from nag.predictors.targets import Scaling, fit_scaling
 from nag.predictors.transfer import carried_points
 
@@ -314,14 +314,8 @@ class Predictor:
             tensors[f"targets.{i}.y"], tensors[f"targets.{i}.z"] = torch.from_numpy(scaling.y), torch.from_numpy(scaling.z)
         if self._uses_paths:
             tensors["paths.mean"], tensors["paths.std"] = self.path_mean, self.path_std
-        for i, gp in enumerate(self.gps):  # inputs are float32 path statistics and 0/1 rows: stored exactly
-            paths = len(PATH_STATS)
-            tensors[f"gp.{i}.x"], tensors[f"gp.{i}.y"] = torch.from_numpy(gp.x[:, :paths]).float(), torch.from_numpy(gp.y)
-            if gp.blocks is not None:  # 0/1 rows, eight to a byte
-                tensors[f"gp.{i}.adjacency"] = torch.from_numpy(np.packbits(gp.x[:, paths:].astype(np.uint8), axis=1))
-            tensors[f"gp.{i}.params"] = torch.from_numpy(gp.params)
-            if np.any(gp.alpha):
-                tensors[f"gp.{i}.alpha"] = torch.from_numpy(gp.alpha)
+        for i, gp in enumerate(self.gps):
+            tensors.update(gp_tensors(gp, i))
         config = {"predictor": self.config.to_dict(), "encoder": self.encoder.config.to_dict(), "metrics": self.metrics,
                   "space": self.space.name if self.space else None, "report": self.report, **(extra or {})}  # fmt: skip
         return save_checkpoint(directory, CHECKPOINT_KIND, tensors, config)

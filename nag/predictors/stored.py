@@ -1,11 +1,13 @@
 """Reading a predictor's parts back from its checkpoint tensors, each checked, so a
-corrupted or mismatched file raises :class:`~nag.errors.CheckpointError` naming it."""
+corrupted or mismatched file raises :class:`~nag.errors.CheckpointError` naming it (and,
+for the GP, writing them: :func:`gp_tensors` and :func:`load_gp` share its layout)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from nag.errors import CheckpointError
@@ -38,6 +40,19 @@ def load_path_scale(tensors: dict[str, Tensor], source: Path) -> tuple[Tensor, T
     if mean.shape != (width,) or std.shape != (width,) or not bool((std > 0).all()):
         raise CheckpointError(f"{source}: paths.mean / paths.std must be [{width}] with std > 0, got {tuple(mean.shape)} / {tuple(std.shape)}")
     return mean, std
+
+
+def gp_tensors(gp: PathGP, i: int) -> dict[str, Tensor]:
+    """The checkpoint tensors of metric ``i``'s GP, read back by :func:`load_gp`. Its inputs
+    are float32 path statistics and 0/1 adjacency rows, so both are stored exactly."""
+    paths = len(PATH_STATS)
+    tensors = {f"gp.{i}.x": torch.from_numpy(gp.x[:, :paths]).float(), f"gp.{i}.y": torch.from_numpy(gp.y),
+               f"gp.{i}.params": torch.from_numpy(gp.params)}  # fmt: skip
+    if gp.blocks is not None:  # 0/1 rows, eight to a byte
+        tensors[f"gp.{i}.adjacency"] = torch.from_numpy(np.packbits(gp.x[:, paths:].astype(np.uint8), axis=1))
+    if np.any(gp.alpha):
+        tensors[f"gp.{i}.alpha"] = torch.from_numpy(gp.alpha)
+    return tensors
 
 
 def load_gp(tensors: dict[str, Tensor], i: int, source: Path, kernel: str, blocks: tuple[int, ...] | None = None) -> PathGP:
