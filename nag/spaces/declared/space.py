@@ -10,6 +10,7 @@ a text form and its parser, and exact bounds on additive costs
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,13 +89,16 @@ class DeclaredSpace(SearchSpace[DeclaredArch]):
         levels: the graph levels :meth:`to_graph` offers.
         task: what built models learn (``"image_classification"``, ``"node_classification"``).
         description: one line saying what the space is.
+        document: the declaration this space was read from (:mod:`nag.spaces.declared.document`),
+            kept so checkpoints can carry it.
     """
 
     def __init__(self, name: str, choices: Sequence[Choice], rules: Sequence[Rule] = (),
                  costs: Sequence[Cost] | Callable[..., Sequence[Cost]] = (),
                  build: Callable[..., nn.Module] | None = None, to_graph: Callable[..., CompGraph] | None = None,
                  example_input: Callable[..., tuple] | None = None, text: str | None = None,
-                 levels: Sequence[str] = ("network",), task: str = "image_classification", description: str = ""):  # fmt: skip
+                 levels: Sequence[str] = ("network",), task: str = "image_classification", description: str = "",
+                 document: Mapping[str, Any] | None = None):  # fmt: skip
         if not isinstance(name, str) or not name:
             raise ConfigError(f"a space needs a name, got {name!r}")
         choices = tuple(choices)
@@ -103,13 +107,21 @@ class DeclaredSpace(SearchSpace[DeclaredArch]):
         self.name, self.description, self.task = name, description, task
         self.levels = tuple(levels)
         self.declared_choices, self.rules = choices, tuple(rules)
+        self._costs_fn = costs if callable(costs) else None
         self._costs = costs if callable(costs) else (lambda terms=tuple(costs): terms)
         self.diagram = compile_diagram(choices, self.rules, tuple(self._costs()))
         self._costed: dict[str, Any] = {}
         self._conditions = conditions_of(choices)
         self._index = {c.name: i for i, c in enumerate(choices)}
-        self._text = TextForm(choices, text)
+        self._text, self.text_template = TextForm(choices, text), text
+        self.document = dict(document) if document is not None else None
         self._build, self._to_graph, self._example_input = build, to_graph, example_input
+
+    def definition(self) -> str:
+        """What makes two declarations the same space: choices, rules and text form (JSON)."""
+        choices = [[c.name, [repr(o) for o in c.options], repr(c.when)] for c in self.declared_choices]
+        rules = [[r.kind, list(r.over), repr(r.spec)] for r in self.rules]
+        return json.dumps({"name": self.name, "choices": choices, "rules": rules, "text": self.text_template})
 
     def __repr__(self) -> str:
         return f"DeclaredSpace({self.name!r}, choices={len(self.declared_choices)}, size={self.size:.3g})"
