@@ -25,10 +25,9 @@ class CountingExecutor(SerialExecutor):
         super().__init__()
         self.jobs = 0
 
-    def map(self, fn, items):
-        items = list(items)
+    def _map(self, fn, items, on_result):
         self.jobs += len(items)
-        return super().map(fn, items)
+        return super()._map(fn, items, on_result)
 
 
 

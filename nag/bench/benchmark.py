@@ -56,8 +56,8 @@ class Benchmark:
 
     def values(self, metric: str | None = None) -> np.ndarray:
         """All values of ``metric``, in :attr:`archs` order (read-only)."""
-        metric = metric or self.default_metric
-        if metric not in self._values:
+        metric = self.default_metric if metric is None else metric
+        if not isinstance(metric, str) or metric not in self._values:
             raise UnknownNameError(f"metric of {self.name}", metric, self._values)
         out = self._values[metric].view()
         out.flags.writeable = False

@@ -113,7 +113,8 @@ def training_search(cfg: DictConfig) -> int:
     print(format_table(["strategy", "queries", f"best {metric}", "best arch"],
                        [[cfg.strategy, len(trajectory), f"{value:.4f}", space.to_str(arch)]]))  # fmt: skip
     if cfg.table:
-        print(f"every result is in {cfg.table} (nag.bench.from_table reads it; rerun to resume)")
+        print(f"every result is in {cfg.table} (nag.bench.from_table reads it; rerun to resume); "
+              f"{len(oracle.reused)} of the {len(trajectory)} queries were answered from it without training")  # fmt: skip
     if cfg.out:
         write_json(cfg.out, {"config": OmegaConf.to_container(cfg, resolve=True), "metric": metric, "seconds": seconds,
                              **trajectory.to_dict(space.to_str)})  # fmt: skip

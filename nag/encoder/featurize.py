@@ -21,9 +21,19 @@ from nag.registry import Registry
 GRAPH_STATS = len(OPS) + 4
 
 
+def resolve_space(space: Any) -> Any:
+    """A ``SearchSpace`` from itself or its registered name (``None`` stays ``None``)."""
+    if isinstance(space, str):
+        from nag import spaces
+
+        return spaces.get(space)
+    return space
+
+
 def to_graphs(items: Iterable[Any], space: Any = None, level: str = "cell") -> list[CompGraph]:
     """``CompGraph``s for ``items`` (``CompGraph``s pass through; archs and arch strings
-    need ``space``, a ``SearchSpace``)."""
+    need ``space``, a ``SearchSpace`` or its name)."""
+    space = resolve_space(space)
     graphs = []
     for item in items:
         if isinstance(item, CompGraph):
@@ -113,6 +123,9 @@ def featurize(items: Iterable[Any], space: Any = None, level: str = "cell", batc
     Archs of a registered space with a :data:`BATCH_FEATURIZERS` entry for ``level`` are
     featurized a batch at a time; anything else one graph at a time (:func:`item_data`).
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"batch_size must be a positive int, got {batch_size!r}")
+    space = resolve_space(space)
     items = list(items)
     chunks = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
     key = f"{getattr(space, 'name', None)}/{level}"

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from nag.errors import ConfigError
-from nag.executors.base import Executor, job_failed
+from nag.executors.base import Executor, OnResult, first_failure
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -87,20 +87,30 @@ class RayExecutor(Executor):
         self.workers = concurrency(resources, num_cpus, num_gpus)
         self._task = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus)(_call)
 
-    def _map(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
+    def _map(self, fn: Callable[[T], R], items: list[T], on_result: OnResult) -> list[R]:
         ray = _import_ray()
         fn_ref = ray.put(fn)  # stored once per batch, not once per task
-        refs = [self._task.remote(fn_ref, item) for item in items]
-        results = []
-        for index, ref in enumerate(refs):
+        index_of = {self._task.remote(fn_ref, item): index for index, item in enumerate(items)}
+        results: list = [None] * len(items)
+        failures: dict[int, BaseException] = {}
+        pending = list(index_of)
+        while pending:
+            (ref,), pending = ray.wait(pending, num_returns=1)
+            index = index_of[ref]
             try:
-                results.append(ray.get(ref))
+                results[index] = ray.get(ref)
             except Exception as error:
-                for rest in refs[index + 1 :]:
-                    ray.cancel(rest)
+                if failures and isinstance(error, ray.exceptions.TaskCancelledError):
+                    continue
                 # A RayTaskError carries the job's own exception as .cause; name that one.
                 cause = getattr(error, "cause", None)
-                raise job_failed(index, cause if isinstance(cause, BaseException) else error) from error
+                failures[index] = cause if isinstance(cause, BaseException) else error
+                for rest in pending:
+                    ray.cancel(rest)
+                continue
+            on_result(index, results[index])
+        if failures:
+            raise first_failure(failures) from failures[min(failures)]
         return results
 
     def close(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from nag.executors.base import Executor, job_failed
+from nag.executors.base import Executor, OnResult, job_failed
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -20,11 +20,12 @@ class SerialExecutor(Executor):
 
     workers = 1
 
-    def _map(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
+    def _map(self, fn: Callable[[T], R], items: list[T], on_result: OnResult) -> list[R]:
         results = []
         for index, item in enumerate(items):
             try:
                 results.append(fn(item))
             except Exception as error:
                 raise job_failed(index, error) from error
+            on_result(index, results[-1])
         return results

@@ -40,12 +40,17 @@ def parse(constraints: Mapping[str, Any] | None) -> dict[str, tuple[str, float]]
             )
         try:
             bound = float(spec[1])
-        except (TypeError, ValueError):
-            raise ConfigError(f"constraint on {metric!r}: bound {spec[1]!r} is not a number") from None
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(f"constraint on {metric!r}: bound {_short(spec[1])} is not a number a float can hold") from None
         if math.isnan(bound):
             raise ConfigError(f"constraint on {metric!r}: bound is NaN")
         parsed[str(metric)] = (spec[0], bound)
     return parsed
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def metric_values(source: Any, metric: str, archs: list[Any]) -> np.ndarray:

@@ -39,6 +39,7 @@ from nag.diffusion.sampler import Step
 from nag.errors import ConfigError
 from nag.guidance.objective import oriented
 from nag.predictors.targets import fit_scaling
+from nag.seeds import check_seed
 
 #: the calibration grid: 0, then powers of sqrt(2) from 0.5 to 128 (a step of 2 was too coarse:
 #: near the uniqueness floor the quality changes a lot between 4 and 8)
@@ -73,6 +74,7 @@ class PredictorGuidance:
             raise ConfigError(f"scale must be a number >= 0 or None (automatic), got {scale!r}")
         if isinstance(refine, bool) or not (isinstance(refine, (int, np.integer)) and refine >= 0):
             raise ConfigError(f"refine must be an integer >= 0, got {refine!r}")
+        seed = check_seed(seed, allow_none=False)
         self.predictor, self.metric, self.maximize, self.target = predictor, metric, maximize, target
         self.scale, self.archs, self.iterations = scale, archs, iterations
         self.min_unique, self.calibration_samples, self.seed, self.refine = min_unique, calibration_samples, seed, refine

@@ -6,8 +6,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 
+from nag import seeds
 from nag.errors import ConfigError
 from nag.registry import Registry
 from nag.search.oracle import BudgetExhausted, Oracle, make_oracle
@@ -62,6 +62,7 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
     unknown = set() if takes_any else set(options) - set(allowed)
     if unknown:
         raise ConfigError(f"strategy {strategy!r} has no option(s) {sorted(unknown)}; it takes: {sorted(allowed) or 'none'}")
+    rng = seeds.rng(seed)
     oracle = make_oracle(bench, metric, space, budget, maximize, strategy)
     bar = None
     if progress:
@@ -70,7 +71,7 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
         bar = tqdm(total=budget, desc=f"search {strategy}", unit="query")
         oracle.on_query = bar.update
     try:
-        fn(oracle, np.random.default_rng(seed), **options)
+        fn(oracle, rng, **options)
     except (BudgetExhausted, StopIteration):
         pass
     finally:

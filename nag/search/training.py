@@ -1,11 +1,14 @@
 """``TrainingOracle``: a search objective that really trains each candidate.
 
 Every answer is one row of a results table (CSV, readable by ``nag.bench.from_table``),
-rewritten atomically after each batch. An arch already in the table is answered from
-it without training, so rerunning an interrupted search with the same table and seed
+appended as soon as its training finishes (one write per row, flushed to disk), so a
+crash loses no finished training. An arch already in the table is answered from it
+without training, so rerunning an interrupted search with the same table and seed
 replays the finished part in seconds and trains only what is missing; the table can
-later serve as a benchmark of its own. Candidates of one batch train in parallel on
-an executor (``"serial"``, ``"process"`` or ``"ray"``).
+later serve as a benchmark of its own. One search at a time uses a table: it holds a
+lock file beside it (``TABLE.lock``) until it is closed, and a second one is refused.
+Candidates of one batch train in parallel on an executor (``"serial"``, ``"process"``
+or ``"ray"``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import csv
 import functools
 import io
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from nag.atomic_write import write_atomic
+from nag.search.results_table import TableLock, append_row, complete_lines
 from nag.errors import ConfigError, DatasetError, TrainingError
 from nag.spaces.base import SearchSpace
 from nag.train import TrainConfig
@@ -76,9 +79,11 @@ class TrainingOracle:
         space: the search space (or its name).
         data: a dataset name (``"digits"``, ``"karate"``) or a CIFAR-10 / ImageFolder path.
         config: how each candidate trains (its ``seed`` seeds every candidate alike).
-        table: CSV file of results; read first (reuse / resume), rewritten after each batch.
-            ``TABLE.meta.json`` beside it records the settings (space, data, training,
-            build); a table made with other settings is refused rather than mixed in.
+        table: CSV file of results; read first (reuse / resume), a row appended per finished
+            training. ``TABLE.meta.json`` beside it records the settings (space, data,
+            training, build); a table made with other settings is refused rather than mixed
+            in, and so is a table that an open oracle of another process is using: close
+            the oracle (or use it as a context manager) to free its table.
         executor: ``"serial"``, ``"process"``, ``"ray"`` or an :class:`~nag.executors.Executor`.
         executor_options: options of a named executor (``workers``, ``address``, ``num_gpus``...).
         metric: the column returned to the search: ``"val_accuracy"`` (default; the test
@@ -102,9 +107,18 @@ class TrainingOracle:
         self.data_options, self.build = dict(data_options or {}), dict(build or {})
         self._check_data()
         self.rows: dict[Any, dict[str, Any]] = {}
+        #: archs this oracle answered from rows it did not train (an earlier run's table)
+        self.reused: set[Any] = set()
+        self._trained: set[Any] = set()
+        self._lock: TableLock | None = None
         if self.table is not None:
-            self._check_table_settings()
-            self.rows = self._read_table()
+            self._lock = TableLock(self.table)
+            try:
+                self._check_table_settings()
+                self.rows = self._read_table()
+            except BaseException:
+                self._lock.release()
+                raise
         self.executor = make_executor(executor, **(executor_options or {})) if isinstance(executor, str) else executor
 
     @property
@@ -121,18 +135,31 @@ class TrainingOracle:
 
     def __call__(self, archs: Sequence[Any]) -> np.ndarray:
         archs = [self.space.coerce(a) for a in archs]
-        todo = [a for a in dict.fromkeys(archs) if a not in self.rows]
+        if self.table is not None:  # rows another oracle of this process may have added
+            self.rows = {**self._read_table(), **self.rows}
+        distinct = dict.fromkeys(archs)
+        self.reused |= {a for a in distinct if a in self.rows and a not in self._trained}
+        todo = [a for a in distinct if a not in self.rows]
         if todo:
             jobs = [TrainJob(self.space.name, self.space.to_str(a), self.data, self.config.to_dict(), self.data_options, self.build)
                     for a in todo]  # fmt: skip
-            for arch, row in zip(todo, self.executor.map(run_train_job, jobs)):
-                self.rows[arch] = row
-            if self.table is not None:
-                self._write_table()
+            self.executor.map(run_train_job, jobs, on_result=lambda i, row: self._record(todo[i], row))
         return np.asarray([_number(self.rows[a][self.metric]) for a in archs], dtype=np.float64)
 
+    def _record(self, arch: Any, row: dict[str, Any]) -> None:
+        """Keep a finished training's row, and append it to the table at once."""
+        self.rows[arch] = row
+        self._trained.add(arch)
+        if self.table is not None:
+            append_row(self.table, row, ("arch",) + COLUMNS)
+
     def close(self) -> None:
-        self.executor.close()
+        """Stop the executor's workers and free the table for other searches."""
+        try:
+            self.executor.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
     def __enter__(self) -> TrainingOracle:
         return self
@@ -169,20 +196,11 @@ class TrainingOracle:
         if not self.table.is_file():
             return {}
         rows: dict[Any, dict[str, Any]] = {}
-        with self.table.open(newline="") as f:
-            for number, row in enumerate(csv.DictReader(f), start=2):
-                if "arch" not in row or any(c not in row for c in COLUMNS):
-                    raise DatasetError(f"{self.table} line {number}: need columns arch, {', '.join(COLUMNS)}")
-                rows[self.space.coerce(row["arch"])] = {"arch": row["arch"], **{c: _number(row[c]) for c in COLUMNS}}
+        for number, row in enumerate(csv.DictReader(io.StringIO(complete_lines(self.table))), start=2):
+            if "arch" not in row or any(c not in row for c in COLUMNS):
+                raise DatasetError(f"{self.table} line {number}: need columns arch, {', '.join(COLUMNS)}")
+            rows[self.space.coerce(row["arch"])] = {"arch": row["arch"], **{c: _number(row[c]) for c in COLUMNS}}
         return rows
-
-    def _write_table(self) -> None:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=("arch",) + COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows.values():
-            writer.writerow({k: ("" if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in row.items()})
-        write_atomic(self.table, lambda tmp: tmp.write_text(buffer.getvalue()))
 
 
 def _number(value: Any) -> float:

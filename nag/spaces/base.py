@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from torch import nn
 
+from nag import seeds
 from nag.errors import ConfigError, InvalidArchitecture
 from nag.graph import CompGraph
 
@@ -20,8 +21,9 @@ LEVELS = ("cell", "network")
 
 
 def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """A numpy Generator from a Generator, a seed or ``None`` (fresh entropy)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    """A numpy Generator from a Generator, a seed or ``None`` (fresh entropy); a bad seed
+    raises :class:`~nag.errors.ConfigError`."""
+    return seeds.rng(rng)
 
 
 class SearchSpace(ABC, Generic[A]):
@@ -100,6 +102,16 @@ class SearchSpace(ABC, Generic[A]):
         """The class of this space's archs."""
 
     # ------------------------------------------------------------ shared logic
+    def arch_text(self, text: object) -> str:
+        """``text`` with surrounding whitespace and one pair of matching quotes removed (as
+        pasted from a shell or a table); ``InvalidArchitecture`` if it is not a string."""
+        if not isinstance(text, str):
+            raise InvalidArchitecture(f"a {self.name} arch string must be a str, got {type(text).__name__} {text!r}")
+        text = text.strip()
+        if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+            text = text[1:-1].strip()
+        return text
+
     def coerce(self, item: A | str | CompGraph) -> A:
         """An arch of this space from an arch, its string form or a ``CompGraph``."""
         if isinstance(item, self.arch_type()):
@@ -137,8 +149,8 @@ class SearchSpace(ABC, Generic[A]):
 
     def sample(self, n: int, seed: int | np.random.Generator | None = None) -> list[A]:
         """``n`` archs drawn independently and uniformly from the space (with replacement)."""
-        if n < 0:
-            raise ConfigError(f"sample size must be >= 0, got {n}")
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+            raise ConfigError(f"sample size must be an int >= 0, got {n!r}")
         archs = self.all_archs()
         return [archs[i] for i in as_rng(seed).integers(0, len(archs), size=n)]
 

@@ -29,7 +29,8 @@ def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
-_STR_PATTERN = re.compile(r"^\|([^|~+]+)~0\|\+\|([^|~+]+)~0\|([^|~+]+)~1\|\+\|([^|~+]+)~0\|([^|~+]+)~1\|([^|~+]+)~2\|$")
+#: the standard string; spaces may surround the ``+`` between nodes, never split an op name
+_STR_PATTERN = re.compile(r"\|(\w+)~0\| *\+ *\|(\w+)~0\|(\w+)~1\| *\+ *\|(\w+)~0\|(\w+)~1\|(\w+)~2\|", re.ASCII)
 
 
 @dataclass(frozen=True, order=True)
@@ -60,7 +61,8 @@ class NB201Arch:
 class NB201Space(SearchSpace[NB201Arch]):
     """NAS-Bench-201 cells (Dong & Yang, ICLR 2020).
 
-    Text form: the standard string ``|nor_conv_3x3~0|+|...|``. Also converts to and from
+    Text form: the standard string ``|nor_conv_3x3~0|+|...|`` (surrounding whitespace
+    and quotes, and spaces around each ``+``, are allowed). Also converts to and from
     the 6-tuple of analog-nasbench (:meth:`to_tuple` / :meth:`from_tuple`) and to a
     :class:`CompGraph` at ``level="cell"`` or ``level="network"``.
     """
@@ -80,8 +82,7 @@ class NB201Space(SearchSpace[NB201Arch]):
         return str(arch)
 
     def from_str(self, text: str) -> NB201Arch:
-        cleaned = text.strip().strip("'\"").replace(" ", "")
-        match = _STR_PATTERN.match(cleaned)
+        match = _STR_PATTERN.fullmatch(self.arch_text(text))
         if not match:
             raise InvalidArchitecture(
                 f"{text!r} is not a NAS-Bench-201 arch string; expected "

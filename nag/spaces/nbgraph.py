@@ -12,6 +12,7 @@ on all 157,440 (link, ops) pairs: tested), and maps it to the benchmark's repres
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,6 +37,9 @@ LINK_PATTERNS: tuple[tuple[int, ...], ...] = (
 GRAPH_OP = {**{op: op for op in GNN_OPS}, "fc": "linear", "skip": "identity"}
 _FROM_GRAPH_OP = {v: k for k, v in GRAPH_OP.items()}
 _VARIANTS = {"full": ("nbgraph", GNN_OPS, "cora"), "proteins": ("nbgraph-proteins", PROTEINS_OPS, "proteins")}
+#: the text form: four single-digit links, a colon, four op names (ASCII only); spaces may
+#: surround a comma or the colon, never split a token
+_STR_PATTERN = re.compile(r"([0-9](?: *, *[0-9]){3}) *: *([a-z]+(?: *, *[a-z]+){3})", re.ASCII)
 _OUT = ("", ())  # marks "this value feeds the output"; sorts before every op
 
 
@@ -92,7 +96,8 @@ class NBGraphSpace(SearchSpace[NBGraphArch]):
     """NAS-Bench-Graph architectures, 9-op (``variant="full"``, 26,206 archs) or the
     5-op variant of its ``proteins`` dataset (``variant="proteins"``, 2,021 archs).
 
-    Text form: links then ops, ``"0,0,1,2:gcn,gat,skip,fc"``; any (link, ops) pair is
+    Text form: links then ops, ``"0,0,1,2:gcn,gat,skip,fc"`` (surrounding whitespace and
+    quotes, and spaces around a comma or the colon, are allowed); any (link, ops) pair is
     canonicalised to the benchmark's representative.
     """
 
@@ -149,17 +154,14 @@ class NBGraphSpace(SearchSpace[NBGraphArch]):
         return str(arch)
 
     def from_str(self, text: str) -> NBGraphArch:
-        cleaned = text.strip().strip("'\"").replace(" ", "")
-        try:
-            links, ops = cleaned.split(":")
-            return self.from_link_ops([int(x) for x in links.split(",")], ops.split(","))
-        except InvalidArchitecture:
-            raise
-        except ValueError:
+        match = _STR_PATTERN.fullmatch(self.arch_text(text))
+        if match is None:
             raise InvalidArchitecture(
                 f"{text!r} is not a NAS-Bench-Graph arch string; expected 'l1,l2,l3,l4:op1,op2,op3,op4' "
-                f"(e.g. '0,0,1,2:gcn,gat,skip,fc') with ops from {', '.join(self.op_names)}"
-            ) from None
+                f"(e.g. '0,0,1,2:gcn,gat,skip,fc'), links single digits, ops from {', '.join(self.op_names)}"
+            )
+        links, ops = match.groups()
+        return self.from_link_ops([int(x) for x in links.split(",")], [op.strip() for op in ops.split(",")])
 
     # ------------------------------------------------------------------- graphs
     def to_graph(self, arch: NBGraphArch | str, level: str = "cell", in_dim: int | None = None,

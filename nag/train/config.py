@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from nag.errors import ConfigError
+from nag.seeds import check_seed
 from nag.train.optimizers import OPTIMIZERS
 from nag.typed_config import JSONConfig
 
@@ -70,6 +71,7 @@ class TrainConfig(JSONConfig):
                                      ("channels_last", self.channels_last, SWITCHES)):  # fmt: skip
             if value not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        check_seed(self.seed, allow_none=False)
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
 

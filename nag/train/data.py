@@ -13,6 +13,7 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
+from nag import seeds
 from nag.errors import DatasetError
 
 IMAGE_TASK = "image_classification"
@@ -108,7 +109,7 @@ def model_kwargs(data: Any) -> dict[str, int]:
 def stratified_split(y: np.ndarray, fractions: tuple[float, ...], seed: int) -> list[np.ndarray]:
     """Indices of ``y`` split into parts of the given fractions (the last takes the rest),
     each class spread over the parts in proportion; the same for the same seed."""
-    rng = np.random.default_rng(seed)
+    rng = seeds.rng(seed)
     parts: list[list[int]] = [[] for _ in range(len(fractions) + 1)]
     for label in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == label))
