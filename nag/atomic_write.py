@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -12,18 +13,51 @@ from typing import Any
 from nag.errors import ConfigError
 
 
-def check_writable(path: Path | str) -> Path:
-    """``path`` if a file can be written there (its folder is made), else ``ConfigError``;
-    writes nothing, so a long job can check its output before it starts."""
-    path = Path(path)
+def unwritable(path: Path | str) -> str | None:
+    """Why no file can be written at ``path``, or ``None`` if one can. Nothing is made:
+    the test file goes into the nearest folder that exists (and is gone at once), so a
+    long job can check its output before it starts, and a job that fails leaves nothing."""
+    path = Path(path).absolute()
+    if path.is_dir():
+        return "it is a folder"
+    existing = next(p for p in path.parents if p.exists())
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
     try:
-        if path.is_dir():
-            raise IsADirectoryError(21, "it is a folder")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=path.parent).close()
+        tempfile.TemporaryFile(dir=existing).close()
     except OSError as e:
-        raise ConfigError(f"cannot write {path}: {e.strerror or e}") from None
-    return path
+        return str(e.strerror or e)
+    return None
+
+
+def check_writable(path: Path | str) -> Path:
+    """``path`` if a file can be written there (see :func:`unwritable`; its folder is then
+    made), else ``ConfigError``."""
+    reason = unwritable(path)
+    if reason is None:
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            reason = str(e.strerror or e)
+    if reason is not None:
+        raise ConfigError(f"cannot write {path}: {reason}")
+    return Path(path)
+
+
+#: a temporary file of :func:`write_atomic` is ``.NAME.<random>.tmp`` beside ``NAME``
+TMP_PREFIX, TMP_SUFFIX = ".{name}.", ".tmp"
+
+
+def remove_temporaries(path: Path | str) -> list[Path]:
+    """Delete the temporaries that :func:`write_atomic` calls for ``path`` left behind (a
+    process killed mid-write), and return them. Call it only where no other process is
+    writing ``path``."""
+    path = Path(path)
+    pattern = re.compile(re.escape(TMP_PREFIX.format(name=path.name)) + r"[A-Za-z0-9_]+" + re.escape(TMP_SUFFIX))
+    stale = [p for p in path.parent.glob(f".{path.name}.*{TMP_SUFFIX}") if pattern.fullmatch(p.name) and p.is_file()]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 
 def write_atomic(path: Path | str, write: Callable[[Path], None]) -> None:
@@ -32,7 +66,7 @@ def write_atomic(path: Path | str, write: Callable[[Path], None]) -> None:
     A destination that cannot be written (a folder, a parent that is a file, no permission)
     raises :class:`~nag.errors.ConfigError` before ``write`` runs."""
     path = check_writable(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX.format(name=path.name), suffix=TMP_SUFFIX)
     os.close(fd)
     try:
         write(Path(tmp))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+import typing
+from collections.abc import Mapping
 from dataclasses import asdict, fields
-from numbers import Real
 from typing import Any, TypeVar
 
 from nag.errors import ConfigError
+from nag.type_checks import describe, fits
 
 C = TypeVar("C", bound="JSONConfig")
 
@@ -21,23 +21,6 @@ MAX_LAYERS = 64
 MAX_HEADS = 64
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
-#: annotation -> (what a value must be, its test); fields of other types check themselves
-_FIELD_TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
-    "int": ("an int", _is_int),
-    "float": ("a finite number", _is_number),
-    "str": ("a string", lambda v: isinstance(v, str)),
-    "bool": ("true or false", lambda v: isinstance(v, bool)),
-}
-
-
 class JSONConfig:
     """Mixin for dataclass configs: ``to_dict()`` and ``from_dict()`` that names unknown
     fields, and the checks of ``__post_init__`` (:meth:`check_types`, :meth:`check_ranges`)."""
@@ -47,21 +30,24 @@ class JSONConfig:
 
     @classmethod
     def from_dict(cls: type[C], data: dict[str, Any]) -> C:
+        if not isinstance(data, dict):
+            raise ConfigError(f"a {cls.__name__} is a JSON object, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         unknown = set(data) - known
         if unknown:
-            raise ConfigError(f"unknown {cls.__name__} field(s) {sorted(unknown)}; known: {sorted(known)}")
+            raise ConfigError(f"unknown {cls.__name__} field(s) {sorted(map(str, unknown))}; known: {', '.join(sorted(known))}")
         return cls(**data)
 
     def check_types(self) -> None:
-        """``ConfigError`` naming the first field whose value is not of its annotated type:
-        ``int`` (not a bool), ``float`` (an int or float, finite), ``str`` or ``bool``. Run it
-        first in ``__post_init__``, so later checks may compare values safely."""
+        """``ConfigError`` naming the first field whose value does not fit its annotation
+        (:func:`nag.type_checks.fits`: an ``int`` is not a bool, a ``float`` is finite,
+        ``Optional`` fields may be None). Run it first in ``__post_init__``, so later checks
+        may compare values safely."""
+        hints = typing.get_type_hints(type(self))
         for f in fields(self):  # type: ignore[arg-type]
-            wanted, test = _FIELD_TYPES.get(getattr(f.type, "__name__", f.type), ("", None))
             value = getattr(self, f.name)
-            if test is not None and not test(value):
-                raise ConfigError(f"{type(self).__name__}.{f.name} must be {wanted}, got {value!r:.80}")
+            if not fits(hints[f.name], value):
+                raise ConfigError(f"{type(self).__name__}.{f.name} must be {describe(hints[f.name])}, got {value!r:.80}")
 
     def check_ranges(self, ranges: Mapping[str, tuple[float, float]]) -> None:
         """``ConfigError`` naming the first field outside its ``(low, high)`` range (inclusive)."""

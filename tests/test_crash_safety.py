@@ -152,10 +152,10 @@ def test_kill_9_of_a_process_pool_search_leaves_no_worker_and_loses_no_result(tm
     deadline = time.monotonic() + 10
     while any(map(_alive, workers)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not [pid for pid in workers if _alive(pid)], "workers outlived their killed parent by more than 10 s"
-    for pid in workers:  # should the assertion above fail, leave no stray process behind
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
+    survivors = [pid for pid in workers if _alive(pid)]
+    for pid in survivors:  # leave no stray process behind, even when the assertion fails
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, "workers outlived their killed parent by more than 10 s"
     rerun = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     rows = _rows(table)

@@ -146,11 +146,10 @@ def test_checkpoint_errors_name_the_file(nb201_gen, tmp_path):
     (tmp_path / "gen" / "config.json").write_text(json.dumps({**config, "space": "nbgraph"}))
     with pytest.raises(CheckpointError, match="weights.safetensors|does not match"):
         Generator.load(tmp_path / "gen")
-    nb201_gen.save(tmp_path / "bad")
-    from safetensors.torch import load_file, save_file
+    from nag.checkpoint import load_checkpoint, save_checkpoint
 
-    tensors = load_file(str(tmp_path / "bad" / "weights.safetensors"))
-    save_file({**tensors, "marginals": tensors["marginals"] * 2}, str(tmp_path / "bad" / "weights.safetensors"))
+    tensors, config = load_checkpoint(nb201_gen.save(tmp_path / "bad"), "generator")
+    save_checkpoint(tmp_path / "bad", "generator", {**tensors, "marginals": tensors["marginals"] * 2}, config)
     with pytest.raises(CheckpointError, match="marginals"):
         Generator.load(tmp_path / "bad")
     (tmp_path / "gen" / "weights.safetensors").write_bytes(b"garbage")

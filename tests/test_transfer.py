@@ -8,10 +8,10 @@ import copy
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
-from safetensors.torch import load_file, save_file
 
 import nag.predictors.predictor as predictor_module
 from nag import CheckpointError, bench
+from nag.checkpoint import load_checkpoint, save_checkpoint
 from nag.predictors import Predictor
 from nag.predictors.gp import PathGP
 from nag.predictors.transfer import MIN_RESIDUAL, carried_points
@@ -138,9 +138,8 @@ def test_finetuned_predictor_round_trips_with_its_carried_noise(tasks, tmp_path)
     np.testing.assert_array_equal(again.gps[0].alpha, tuned.gps[0].alpha)
     for a, b in zip(tuned.predict(pick(test[:50])), again.predict(pick(test[:50]))):
         np.testing.assert_array_equal(a, b)
-    weights = tmp_path / "p" / "weights.safetensors"
-    tensors = load_file(weights)
+    tensors, config = load_checkpoint(tmp_path / "p", "predictor")
     tensors["gp.0.alpha"] = -tensors["gp.0.alpha"]
-    save_file(tensors, weights, metadata={"format": "pt"})
+    save_checkpoint(tmp_path / "p", "predictor", tensors, config)
     with pytest.raises(CheckpointError, match="gp.0.alpha"):
         Predictor.load(tmp_path / "p")

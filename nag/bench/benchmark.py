@@ -96,8 +96,8 @@ class Benchmark:
     def threshold(self, top_fraction: float, metric: str | None = None, maximize: bool = True) -> float:
         """The value an arch must reach to be in the best ``top_fraction`` of the table
         (the value of the ``ceil(top_fraction * n)``-th best arch)."""
-        if not 0.0 < top_fraction <= 1.0:
-            raise ConfigError(f"top_fraction must be in (0, 1], got {top_fraction!r}")
+        if isinstance(top_fraction, bool) or not isinstance(top_fraction, (int, float)) or not 0.0 < top_fraction <= 1.0:
+            raise ConfigError(f"top_fraction must be a number in (0, 1], got {top_fraction!r:.60}")
         values = np.sort(self.values(metric)[~np.isnan(self.values(metric))])
         if maximize:
             values = values[::-1]

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from nag.build.limits import check_dims
+
 #: The cell edges, as (target node, source node), in NAS-Bench-201 string order.
 CELL_EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
 
@@ -97,6 +99,7 @@ class NB201Network(nn.Module):
 
     def __init__(self, ops: Sequence[str], num_classes: int = 10, C: int = 16, N: int = 5, in_channels: int = 3):
         super().__init__()
+        check_dims(num_classes=num_classes, C=C, N=N, in_channels=in_channels)
         self.stem = nn.Sequential(nn.Conv2d(in_channels, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
         layers: list[nn.Module] = []
         for stage, channels in enumerate((C, 2 * C, 4 * C)):

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 from torch_geometric.nn import ARMAConv, ChebConv, GATConv, GCNConv, GINConv, GraphConv, SAGEConv
 
+from nag.build.limits import check_dims
 from nag.errors import ConfigError, InvalidArchitecture
 
 NUM_NODES = 4
@@ -90,13 +91,6 @@ def validate_arch(link: Sequence[int], ops: Sequence[str]) -> tuple[tuple[int, .
     return link, ops
 
 
-def _check_dims(**dims: int) -> None:
-    """Raise :class:`ConfigError` naming the first dimension that is not a positive int."""
-    for name, value in dims.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ConfigError(f"{name} must be a positive int, got {value!r}")
-
-
 def is_raw_input(node: int, link: Sequence[int], ops: Sequence[str]) -> bool:
     """Whether computing node ``node`` (1-based) just forwards the graph input: it and
     every node on its input chain down to node 0 are ``skip``."""
@@ -147,7 +141,7 @@ class NBGraphNet(nn.Module):
     ):
         super().__init__()
         self.link, self.ops = validate_arch(link, ops)
-        _check_dims(in_dim=in_dim, num_classes=num_classes, hidden=hidden)
+        check_dims(in_dim=in_dim, num_classes=num_classes, hidden=hidden)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {dropout!r}")
         self.dropout = dropout

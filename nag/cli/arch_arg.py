@@ -33,18 +33,32 @@ def resolve_arch(space: Any, text: str | None, by: str | None = None, maximize: 
     return space.coerce(str(rows[best]["arch"]))
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """The JSON-lines rows of ``path``; each must be an object with an ``arch``."""
+def read_text(path: Path | str) -> str:
+    """The text of a UTF-8 file a user named; ``ConfigError`` if it is missing, unreadable
+    or not text."""
+    path = Path(path)
     if not path.is_file():
         raise ConfigError(f"no such file: {path}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path} is not a UTF-8 text file (byte {e.start} cannot be decoded)") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror or e}") from None
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The JSON-lines rows of ``path``; each must be an object with an ``arch``."""
     rows = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as e:
             raise ConfigError(f"{path} line {number} is not JSON: {e.msg}") from None
+        except RecursionError:
+            raise ConfigError(f"{path} line {number} nests too deeply to be a row") from None
         if not isinstance(row, dict) or "arch" not in row:
             raise ConfigError(f"{path} line {number} has no 'arch' field")
         rows.append(row)

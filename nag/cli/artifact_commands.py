@@ -59,11 +59,13 @@ def _model_and_inputs(space: Any, arch: Any, cfg: DictConfig) -> tuple[Any, tupl
     (``x [nodes, in_dim]``, ``edge_index [2, edges]``) with node features of ``in_dim``."""
     import torch
 
+    from nag.build.limits import build_within
+
     if space.name == "nb201":
-        model = space.build(arch, num_classes=cfg.num_classes, C=cfg.C, N=cfg.N, in_channels=cfg.in_channels)
+        model = build_within(lambda: space.build(arch, num_classes=cfg.num_classes, C=cfg.C, N=cfg.N, in_channels=cfg.in_channels))
         shape = (cfg.in_channels, cfg.resolution, cfg.resolution)
         return model, (torch.randn(2, *shape),), (torch.randn(3, *shape),), ({0: "batch"},)
-    model = space.build(arch, in_dim=cfg.in_dim, num_classes=cfg.num_classes, hidden=cfg.hidden)
+    model = build_within(lambda: space.build(arch, in_dim=cfg.in_dim, num_classes=cfg.num_classes, hidden=cfg.hidden))
     return model, _ring(8, cfg.in_dim), _ring(11, cfg.in_dim), ({0: "nodes"}, {1: "edges"})
 
 

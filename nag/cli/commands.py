@@ -47,6 +47,7 @@ def cmd_bench(cfg: DictConfig) -> int:
 def _show_arch(bench: benchmarks.Benchmark, cfg: DictConfig) -> int:
     arch = bench.space.coerce(cfg.arch)
     metric = cfg.metric or bench.default_metric
+    bench.values(metric)  # an unknown metric: a one-line error naming the metrics
     values = {m: bench.query(arch, m) for m in bench.metrics}
     values[f"rank by {metric}"] = f"{bench.rank(values[metric], metric, cfg.maximize) + 1} of {len(bench)}"
     if cfg.json:

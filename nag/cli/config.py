@@ -11,6 +11,24 @@ from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
 
+from nag.seeds import MAX_SEED
+
+
+def bounded(default: Any, low: float | None = None, high: float | None = None) -> Any:
+    """A field whose value (when not None) must lie in ``low..high`` (checked by
+    :func:`nag.cli.validate.check_config` before the command does any work)."""
+    return field(default=default, metadata={"range": (low, high)})
+
+
+def output(default: Any = None, folder: bool = False) -> Any:
+    """A field naming a file (or, with ``folder``, a folder) the command writes: checked
+    to be writable before the command does any work."""
+    return field(default=default, metadata={"output": "folder" if folder else "file"})
+
+
+def seed_field() -> Any:
+    return bounded(0, 0, MAX_SEED)
+
 
 @dataclass
 class SpacesConfig:
@@ -36,21 +54,21 @@ class SearchConfig:
     bench: str = "nb201-cifar10"
     metric: Optional[str] = None
     budget: int = 200
-    seed: int = 0
+    seed: int = seed_field()
     maximize: bool = True
-    out: Optional[str] = None
+    out: Optional[str] = output()
     quiet: bool = False
     options: dict[str, Any] = field(default_factory=dict)
     # oracle=train: really train each candidate instead of looking it up in bench
     oracle: str = "bench"  # bench | train
     space: str = "nb201"  # oracle=train: the space searched
     data: str = "digits"  # oracle=train: digits | karate | a CIFAR-10 python folder | an ImageFolder
-    epochs: int = 2  # oracle=train: epochs per candidate
+    epochs: int = bounded(2, 1, 100_000)  # oracle=train: epochs per candidate
     train: dict[str, Any] = field(default_factory=dict)  # oracle=train: more TrainConfig fields, e.g. train.lr=0.1
     model: dict[str, Any] = field(default_factory=dict)  # oracle=train: space.build options, e.g. model.C=8
-    table: Optional[str] = None  # oracle=train: results CSV, reused to resume (a from_table benchmark)
+    table: Optional[str] = output()  # oracle=train: results CSV, reused to resume (a from_table benchmark)
     executor: str = "process"  # oracle=train: serial | process | ray
-    workers: Optional[int] = None  # executor=process: parallel trainings (default min(cores, 4))
+    workers: Optional[int] = bounded(None, 1, 1024)  # executor=process: parallel trainings (default min(cores, 4))
     address: Optional[str] = None  # executor=ray: the cluster (default: a local Ray instance)
 
 
@@ -59,19 +77,19 @@ class SampleConfig:
     """``nag sample``: archs from a space's diffusion generator, optionally guided and constrained."""
 
     space: str = "nb201"
-    n: int = 16
-    seed: int = 0
+    n: int = bounded(16, 1, 1_000_000)  # more than 1,000 need out=, and go there in batches
+    seed: int = seed_field()
     guidance: str = "none"  # none | predictor | bench
     predictor: Optional[str] = None  # a shipped predictor or a folder (default: the space's, e.g. nb201-cifar10)
     bench: Optional[str] = None  # guidance=bench scores, constraints, params/flops columns (default: the space's)
     metric: str = "accuracy"
     maximize: bool = True
-    scale: Optional[float] = None  # strength of guidance=predictor; None calibrates it
+    scale: Optional[float] = bounded(None, 0, 1e6)  # strength of guidance=predictor; None calibrates it
     constraints: dict[str, Any] = field(default_factory=dict)  # metric -> "op bound", e.g. constraints.params="<=1e6"
     generator: Optional[str] = None  # a folder or a shipped generator (default: the space's)
     condition: Optional[str] = None  # a condition of the generator, e.g. condition=nbgraph-cora (space=nbgraph)
-    condition_scale: float = 1.0  # above 1: more typical of the condition
-    out: Optional[str] = None  # .jsonl
+    condition_scale: float = bounded(1.0, 0, 20)  # above 1: more typical of the condition
+    out: Optional[str] = output()  # .jsonl
     quiet: bool = False
 
 
@@ -79,8 +97,8 @@ class SampleConfig:
 class DemoConfig:
     """``nag demo``: predictor-guided generator samples next to random archs of nb201."""
 
-    n: int = 16
-    seed: int = 0
+    n: int = bounded(16, 1, 1000)
+    seed: int = seed_field()
     quiet: bool = False
 
 
@@ -88,12 +106,12 @@ class DemoConfig:
 class PretrainCommandConfig:
     """``nag pretrain``: contrastive pretraining of the encoder on the default corpus."""
 
-    epochs: int = 6
-    batch_size: int = 256
-    seed: int = 0
-    network_graphs: int = 300
+    epochs: int = bounded(6, 1, 100_000)
+    batch_size: int = bounded(256, 2, 65_536)
+    seed: int = seed_field()
+    network_graphs: int = bounded(300, 0, 15_625)  # nb201 cells also seen as whole networks
     soft_positives: float = 0.0  # target mass on spectrally similar graphs (nag.encoder.spectrum)
-    out: str = "pretrained-encoder"
+    out: str = output("pretrained-encoder", folder=True)
     quiet: bool = False
 
 
@@ -104,17 +122,17 @@ class FitConfig:
 
     bench: str = "nb201-cifar10"
     metric: Optional[str] = None
-    n_labels: int = 100
-    seed: int = 0
+    n_labels: int = 100  # 2 or more, and fewer than the benchmark's archs
+    seed: int = seed_field()
     encoder: str = "pretrained"  # the shipped encoder, or "scratch"
     mode: str = "full"
-    epochs: int = 300
+    epochs: int = bounded(300, 1, 1_000_000)
     targets: str = "gauss"  # or "standard" (see nag.predictors.targets)
     gp_weight: float = 0.7  # weight of the GP on path statistics next to the GNN heads (0: heads only)
     gp_kernel: str = "matern32"  # or matern12, matern52, rbf (nag.predictors.gp.KERNELS)
     gp_adjacency: bool = True  # the GP also reads the adjacency-with-ops encoding (nag.encoder.adjacency)
-    test_cap: int = 5000
-    out: Optional[str] = None
+    test_cap: int = bounded(5000, 2)  # held-out archs the rank correlations are measured on
+    out: Optional[str] = output(folder=True)
     quiet: bool = False
 
 
@@ -124,7 +142,7 @@ class PredictConfig:
 
     ckpt: str = "nb201-cifar10"  # a folder, or the name of a shipped predictor
     archs: Optional[str] = None  # a text file, one arch string per line
-    out: Optional[str] = None  # .jsonl or .csv
+    out: Optional[str] = output()  # .jsonl or .csv
     quiet: bool = False
 
 
@@ -137,17 +155,17 @@ class ExportConfig:
     arch: Optional[str] = None  # an arch string, or best-of:FILE.jsonl
     by: Optional[str] = None  # best-of: the column to rank by (default: the first predicted_*, else accuracy)
     format: str = "onnx"  # onnx | torchscript | torch.export
-    out: Optional[str] = None  # .onnx, .pt (torchscript), .pt2 (torch.export)
-    num_classes: int = 10
-    resolution: int = 32  # nb201: image height and width
-    C: int = 16  # nb201: channels of the first stage
-    N: int = 5  # nb201: cells per stage
-    in_channels: int = 3  # nb201: image channels
-    in_dim: int = 16  # nbgraph: node feature width
-    hidden: int = 64  # nbgraph: width of every computing node
+    out: Optional[str] = output()  # .onnx, .pt (torchscript), .pt2 (torch.export)
+    num_classes: int = bounded(10, 1, 1_000_000)
+    resolution: int = bounded(32, 1, 1024)  # nb201: image height and width
+    C: int = bounded(16, 1, 4096)  # nb201: channels of the first stage
+    N: int = bounded(5, 1, 256)  # nb201: cells per stage
+    in_channels: int = bounded(3, 1, 256)  # nb201: image channels
+    in_dim: int = bounded(16, 1, 1_000_000)  # nbgraph: node feature width
+    hidden: int = bounded(64, 1, 65_536)  # nbgraph: width of every computing node
     dynamic: bool = True  # variable batch (nb201) or node and edge counts (nbgraph)
     check: bool = True  # onnx: compare onnxruntime's outputs with PyTorch's
-    seed: int = 0
+    seed: int = seed_field()
 
 
 @dataclass
@@ -157,7 +175,7 @@ class DrawConfig:
     space: str = "nb201"
     arch: Optional[str] = None  # an arch string, or best-of:FILE.jsonl
     by: Optional[str] = None  # best-of: the column to rank by
-    out: Optional[str] = None  # .png or .svg
+    out: Optional[str] = output()  # .png or .svg
     level: str = "cell"  # cell | network
     title: Optional[str] = None  # default: space, level and arch string
 
@@ -180,8 +198,8 @@ class TrainArchConfig:
     patience: Optional[int] = None
     device: str = "auto"
     amp: str = "auto"
-    seed: int = 0
-    out: Optional[str] = None
+    seed: int = seed_field()
+    out: Optional[str] = output(folder=True)
     resume: bool = False
     quiet: bool = False
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,10 @@ DEFAULT_PREDICTORS = {"nb201": "nb201-cifar10", "nbgraph": "nbgraph-cora"}
 CONDITIONED_GENERATORS = {"nbgraph": "nbgraph-datasets"}
 #: benchmark columns shown next to each sampled arch, where the benchmark has them
 COST_METRICS = ("params", "flops")
+#: the most rows ``nag sample`` prints (more go to out= only)
+SHOWN = 1000
+#: archs ``nag sample`` draws at a time (and writes to out= before drawing more)
+SAMPLE_BATCH = 4096
 
 
 @contextmanager
@@ -98,6 +103,8 @@ def _check_sample(cfg: DictConfig) -> tuple[Any, dict[str, tuple[str, float]]]:
         raise ConfigError(f"scale must be >= 0 (or left out to calibrate it), got {cfg.scale}")
     if cfg.out is not None and not cfg.out.endswith(".jsonl"):
         raise ConfigError(f"out must end in .jsonl, got {cfg.out}")
+    if cfg.out is None and cfg.n > SHOWN:
+        raise ConfigError(f"n={cfg.n:,} archs need out=FILE.jsonl (the terminal shows {SHOWN} at most)")
     constraints = constraint_specs.parse(OmegaConf.to_container(cfg.constraints, resolve=True))
     return space, constraints
 
@@ -202,28 +209,57 @@ def cmd_sample(cfg: DictConfig) -> int:
         generator = load_generator(cfg.generator or default, space)
         generator.feasible_set(constraints, bench)  # unknown constraint metrics, or none feasible: fail now
         guidance = _sample_guidance(cfg, predictor, bench)
+        batches = generator.sample_batches(cfg.n, SAMPLE_BATCH, guidance=guidance, constraints=constraints, seed=cfg.seed,
+                                           metrics=bench, condition=cfg.condition, condition_scale=cfg.condition_scale)  # fmt: skip
         if cfg.guidance == "predictor":
             calibrate = " and calibrating its scale" if cfg.scale is None else ""
             _note(cfg, f"fitting the guidance's noise-aware surrogate{calibrate}")
         start = time.perf_counter()
-        archs = generator.sample(cfg.n, guidance=guidance, constraints=constraints, seed=cfg.seed, metrics=bench,
-                                 condition=cfg.condition, condition_scale=cfg.condition_scale)  # fmt: skip
+        drawn = _Drawn(space, cfg.metric, predictor, bench, columns)
+        if cfg.out:
+            write_atomic(cfg.out, lambda tmp: drawn.write(batches, tmp, progress=not cfg.quiet and cfg.n > SAMPLE_BATCH))
+        else:
+            drawn.write(batches, None, progress=False)
         seconds = time.perf_counter() - start
-        rows = _sample_rows(space, archs, cfg.metric, predictor, bench, columns)
     predictor_name = cfg.predictor or DEFAULT_PREDICTORS.get(space.name)
     print(_describe(cfg, predictor_name, bench, constraints))
-    print(_sample_table(rows, cfg.metric, predictor is not None, columns))
+    print(_sample_table(drawn.shown, cfg.metric, predictor is not None, columns))
+    if drawn.count > len(drawn.shown):
+        print(f"... and {drawn.count - len(drawn.shown):,} more in {cfg.out}")
     last = generator.last
-    summary = (f"{len(archs)} archs in {seconds:.2f} s (reverse process {last['seconds']:.2f} s); "
-               f"raw validity {last['raw_validity']:.0%}; {len(set(archs))} unique")  # fmt: skip
+    process = "reverse process" if drawn.count <= SAMPLE_BATCH else "the last batch's reverse process"
+    summary = (f"{drawn.count} archs in {seconds:.2f} s ({process} {last['seconds']:.2f} s); "
+               f"raw validity {last['raw_validity']:.0%}; {len(drawn.unique):,} unique")  # fmt: skip
     if cfg.guidance == "predictor":
         summary += f"; guidance scale {guidance.chosen_scale:g}" + (" (calibrated)" if cfg.scale is None else "")
     print(summary)
     if cfg.out:
-        text = "".join(json.dumps(row) + "\n" for row in rows)
-        write_atomic(cfg.out, lambda tmp: tmp.write_text(text))
         print(f"archs written to {cfg.out}")
     return 0
+
+
+class _Drawn:
+    """Sampled archs as rows: written to a file batch by batch, the first :data:`SHOWN`
+    kept for the terminal, uniqueness counted on hashes (memory stays at one batch)."""
+
+    def __init__(self, space: Any, metric: str, predictor: Any, bench: Any, columns: list[str]):
+        self.space, self.metric, self.predictor, self.bench, self.columns = space, metric, predictor, bench, columns
+        self.shown: list[dict] = []
+        self.unique: set[int] = set()
+        self.count = 0
+
+    def write(self, batches: Iterator[list[Any]], path: Path | None, progress: bool) -> None:
+        from tqdm.auto import tqdm
+
+        sink = path.open("w") if path is not None else nullcontext(io.StringIO())  # without a file: at most SHOWN rows
+        with sink as f, tqdm(total=None, disable=not progress, unit="arch", desc="sample") as bar:
+            for archs in batches:
+                rows = _sample_rows(self.space, archs, self.metric, self.predictor, self.bench, self.columns)
+                f.write("".join(json.dumps(row) + "\n" for row in rows))
+                self.shown += rows[: SHOWN - len(self.shown)]
+                self.unique.update(hash(row["arch"]) for row in rows)
+                self.count += len(rows)
+                bar.update(len(rows))
 
 
 # ---------------------------------------------------------------------- demo

@@ -47,9 +47,11 @@ def compose(command: str, words: list[str]):
     from nag.cli.commands import POSITIONAL
     from nag.cli.config import SCHEMAS, register_schemas
     from nag.cli.overrides import to_overrides
+    from nag.cli.validate import check_booleans, check_config
 
     register_schemas()
-    known = [f.name for f in dataclasses.fields(SCHEMAS[command])]
+    schema = SCHEMAS[command]
+    known = [f.name for f in dataclasses.fields(schema)]
     overrides = to_overrides(words, POSITIONAL.get(command, ()))
     open_fields = {f.name for f in dataclasses.fields(SCHEMAS[command]) if f.default_factory is dict}
     for i, override in enumerate(overrides):
@@ -59,13 +61,16 @@ def compose(command: str, words: list[str]):
             raise ConfigError(f"unknown option {key!r} for 'nag {command}'; options: {', '.join(known) or 'none'}")
         if key in open_fields and "." in path:  # free-form dict (strategy options): add or override
             overrides[i] = "++" + override.lstrip("+~")
+    check_booleans(schema, overrides)
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3", job_name="nag"):
-            return hydra_compose(config_name=command, overrides=overrides)
+            cfg = hydra_compose(config_name=command, overrides=overrides)
     except (HydraException, OmegaConfBaseException) as e:
         cause = e.__cause__ if isinstance(e.__cause__, OmegaConfBaseException) else e
         message = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(e).__name__)
         raise ConfigError(f"{message} (in {' '.join(words)})") from None
+    check_config(cfg, schema)
+    return cfg
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from scipy.stats import kendalltau, spearmanr
 
 from nag import bench as benchmarks
 from nag.atomic_write import write_atomic
+from nag.cli.arch_arg import read_text
 from nag.cli.table import format_table
 from nag.errors import CheckpointError, ConfigError
 
@@ -74,9 +75,7 @@ def _read_archs(path: str | None) -> list[str]:
     if path is None:
         raise ConfigError("give archs=FILE, a text file with one arch string per line")
     file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"no such file: {file}")
-    lines = [line.strip() for line in file.read_text().splitlines()]
+    lines = [line.strip() for line in read_text(file).splitlines()]
     archs = [line for line in lines if line and not line.startswith("#")]
     if not archs:
         raise ConfigError(f"{file} lists no arch")

@@ -50,10 +50,10 @@ def cmd_train_arch(cfg: DictConfig) -> int:
     space = spaces.get(cfg.space)
     config = train_config(cfg)
     arch = resolve_arch(space, cfg.arch, by=cfg.by)
-    out = _check_out(cfg)
     build_kwargs = OmegaConf.to_container(cfg.model, resolve=True)
     data = load_dataset(cfg.data, **OmegaConf.to_container(cfg.data_options, resolve=True))
     model = build_for(space, arch, data, config.seed, **build_kwargs)
+    out = _check_out(cfg)
     flops = count_flops(model, example_input(data))
     if not cfg.quiet:
         print(f"training {space.to_str(arch)} on {getattr(data, 'name', cfg.data)} for {config.epochs} epochs")
@@ -97,7 +97,7 @@ def training_search(cfg: DictConfig) -> int:
     if cfg.out is not None:
         check_writable(cfg.out)  # fail now, not after the trainings
     space = spaces.get(cfg.space)
-    config = TrainConfig(**{"epochs": cfg.epochs, "progress": False, **OmegaConf.to_container(cfg.train, resolve=True)})
+    config = TrainConfig.from_dict({"epochs": cfg.epochs, "progress": False, **OmegaConf.to_container(cfg.train, resolve=True)})
     name, executor_options = _executor(cfg)
     metric = cfg.metric or "val_accuracy"
     options = OmegaConf.to_container(cfg.options, resolve=True)

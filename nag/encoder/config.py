@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nag.errors import ConfigError
-from nag.typed_config import JSONConfig
+from nag.typed_config import MAX_LAYERS, MAX_WIDTH, JSONConfig
 
 CONVS = ("gin", "sage", "gat")
 
@@ -13,11 +13,15 @@ CONVS = ("gin", "sage", "gat")
 @dataclass(frozen=True)
 class EncoderConfig(JSONConfig):
     """Args:
-    hidden: node state width.
-    layers: message-passing layers (each passes along and against edge direction).
+    hidden: node state width, 1 to :data:`~nag.typed_config.MAX_WIDTH` (4096).
+    layers: message-passing layers (each passes along and against edge direction), 1 to
+        :data:`~nag.typed_config.MAX_LAYERS` (64).
     conv: the PyG layer used each way: ``gin``, ``sage`` or ``gat`` (GATv2, 4 heads).
-    embed_dim: width of the graph embedding.
+    embed_dim: width of the graph embedding, 1 to ``MAX_WIDTH``.
     dropout: dropout on node states during training.
+
+    The bounds lie far above any encoder here and keep a damaged config from asking for
+    more memory than a machine has.
     """
 
     hidden: int = 64
@@ -27,10 +31,8 @@ class EncoderConfig(JSONConfig):
     dropout: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("hidden", "layers", "embed_dim"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"EncoderConfig.{name} must be a positive int, got {value!r}")
+        self.check_types()
+        self.check_ranges({"hidden": (1, MAX_WIDTH), "layers": (1, MAX_LAYERS), "embed_dim": (1, MAX_WIDTH)})
         if self.conv not in CONVS:
             raise ConfigError(f"EncoderConfig.conv {self.conv!r} is unknown; choose one of: {', '.join(CONVS)}")
         if self.conv == "gat" and self.hidden % 4:

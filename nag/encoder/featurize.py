@@ -27,6 +27,8 @@ def resolve_space(space: Any) -> Any:
         from nag import spaces
 
         return spaces.get(space)
+    if space is not None and not (hasattr(space, "coerce") and hasattr(space, "to_graph")):
+        raise ConfigError(f"space must be a SearchSpace or its name, got {type(space).__name__} {space!r:.60}")
     return space
 
 

@@ -12,10 +12,9 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import GATv2Conv, GINConv, SAGEConv, global_add_pool, global_max_pool, global_mean_pool
 
-from nag.checkpoint import load_checkpoint, load_state, save_checkpoint
+from nag.checkpoint import CONFIG, WEIGHTS, build_loaded, config_section, config_value, is_object, load_checkpoint, save_checkpoint
 from nag.encoder.config import EncoderConfig
 from nag.encoder.featurize import GRAPH_STATS, featurize, to_data, to_graphs
-from nag.errors import CheckpointError, ConfigError
 from nag.graph import NUMERIC_ATTRS, OPS
 
 NODE_FEATURES = len(OPS) + 2 * len(NUMERIC_ATTRS)
@@ -83,7 +82,8 @@ class Encoder(nn.Module):
 
     @torch.no_grad()
     def embed(self, items: Iterable[Any], space: Any = None, level: str = "cell", batch_size: int = 2048) -> Tensor:
-        """Embeddings ``[n, embed_dim]`` of archs (with ``space``) or ``CompGraph``s."""
+        """Embeddings ``[n, embed_dim]`` of archs (with ``space``: a ``SearchSpace`` or its name)
+        or ``CompGraph``s."""
         return self.embed_batches(featurize(items, space, level, batch_size))
 
     @torch.no_grad()
@@ -132,13 +132,14 @@ class Encoder(nn.Module):
 
     @classmethod
     def load(cls, directory: Path | str) -> Encoder:
+        """The encoder saved in ``directory`` by :meth:`save`; a damaged or mismatched
+        checkpoint raises :class:`~nag.errors.CheckpointError` naming the file."""
+        directory = Path(directory)
         tensors, config = load_checkpoint(directory, CHECKPOINT_KIND)
-        try:
-            encoder = cls(EncoderConfig.from_dict(config["encoder"]))
-        except (KeyError, TypeError, ConfigError) as e:
-            raise CheckpointError(f"{Path(directory) / 'config.json'} is not a valid encoder config: {e}") from None
-        load_state(encoder, tensors, Path(directory) / "weights.safetensors")
-        encoder.pretrain_info = config.get("pretrain", {})
+        encoder_config = config_section(config, "encoder", directory / CONFIG, EncoderConfig)
+        pretrain = config_value(config, "pretrain", directory / CONFIG, is_object, "a JSON object", default={})
+        encoder = build_loaded(lambda: cls(encoder_config), tensors, directory / WEIGHTS)
+        encoder.pretrain_info = pretrain
         return encoder
 
     @classmethod

@@ -34,7 +34,7 @@ def parse(constraints: Mapping[str, Any] | None) -> dict[str, tuple[str, float]]
         if isinstance(spec, str):
             match = _TEXT.match(spec)
             spec = match.groups() if match else (None, None)
-        if not isinstance(spec, Sequence) or len(spec) != 2 or spec[0] not in OPERATORS:
+        if not isinstance(spec, Sequence) or len(spec) != 2 or not isinstance(spec[0], str) or spec[0] not in OPERATORS:
             raise ConfigError(
                 f"constraint on {metric!r} must be (op, bound) or 'op bound' with op one of {list(OPERATORS)}, got {spec!r}"
             )

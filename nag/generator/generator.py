@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from nag import spaces
-from nag.checkpoint import load_checkpoint, load_state, save_checkpoint
+from nag import seeds, spaces
+from nag.checkpoint import (CONFIG, WEIGHTS, check_shapes, config_section, config_value, is_object, load_checkpoint, load_state,
+                            save_checkpoint)  # fmt: skip
 from nag.diffusion import Denoiser, MarginalNoise, ValidSet, alpha_bar, sample, sampling_times, train_denoiser
 from nag.errors import CheckpointError, ConfigError
 from nag.generator import conditioning
@@ -126,6 +127,7 @@ class Generator:
         starts; ``self.last`` holds the raw validity and timing."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"n must be an int >= 0, got {n!r}")
+        seed = seeds.check_seed(seed)
         times = sampling_times(self.config.steps, sample_steps or self.config.sample_steps)
         valid = self.feasible_set(constraints, metrics, exclude)
         embedding = conditioning.resolve(self, condition)
@@ -134,9 +136,7 @@ class Generator:
         guides = _as_list(guidance)
         if n == 0:
             return []
-        context = {"constraints": constraints, "metrics": metrics, "exclude": exclude, "sample_steps": sample_steps,
-                   "condition": condition, "condition_scale": condition_scale}  # fmt: skip
-        guides = [g.bind(self, **context) if hasattr(g, "bind") else g for g in guides]
+        guides = self._bind(guides, _context(constraints, metrics, exclude, sample_steps, condition, condition_scale))
         generator = torch.Generator().manual_seed(int(np.random.default_rng(seed).integers(2**62)))
         started = time.perf_counter()
         self.denoiser.eval()
@@ -145,6 +145,30 @@ class Generator:
         archs = self.to_archs(result.x0)
         self.last = {"raw_validity": result.raw_valid, "seconds": time.perf_counter() - started, "feasible": len(valid)}
         return archs
+
+    def sample_batches(self, n: int, batch_size: int = 4096, guidance: Any = None, seed: int | None = None,
+                       **options: Any) -> Iterator[list[Any]]:  # fmt: skip
+        """:meth:`sample` ``n`` archs, yielded in lists of at most ``batch_size`` (memory holds
+        one at a time). Guidance is bound (a surrogate fitted, a scale calibrated) once, for
+        all batches. Batch ``k`` is drawn with a seed derived from ``(seed, k)``, the first one
+        with ``seed`` itself: ``n <= batch_size`` gives what ``sample(n, ...)`` gives.
+        ``options`` are :meth:`sample`'s (constraints, metrics, exclude, condition, ...)."""
+        for name, value, low in (("n", n, 0), ("batch_size", batch_size, 1)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ConfigError(f"{name} must be an int >= {low}, got {value!r}")
+        seed = seeds.check_seed(seed)
+        if n == 0:
+            return
+        self.sample(0, guidance=guidance, seed=seed, **options)  # every check, before any work
+        guides = self._bind(_as_list(guidance), _context(**options))
+        for k, start in enumerate(range(0, n, batch_size)):
+            batch_seed = seed if k == 0 or seed is None else int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0] >> 1)
+            yield self.sample(min(batch_size, n - start), guidance=guides, seed=batch_seed, **options)
+
+    def _bind(self, guides: list[Any], context: dict[str, Any]) -> list[Any]:
+        """Guidance as the sampler calls it: each one with a ``bind`` hook bound to this
+        generator and the sampling ``context`` (constraints, condition, ...)."""
+        return [g.bind(self, **context) if hasattr(g, "bind") else g for g in guides]
 
     def embed(self, archs: Sequence[Any], weights: Sequence[float] | None = None, iterations: int = 300, seed: int = 0) -> torch.Tensor:
         """A new condition learned from ``archs`` known to be good (e.g. the best labelled archs
@@ -186,22 +210,32 @@ class Generator:
 
     @classmethod
     def load(cls, directory: Path | str, device: str = "cpu") -> Generator:
+        """The generator saved in ``directory`` by :meth:`save`; a damaged or mismatched
+        checkpoint raises :class:`~nag.errors.CheckpointError` naming the file."""
+        directory = Path(directory)
         tensors, config = load_checkpoint(directory, "generator")
+        config_path, source = directory / CONFIG, directory / WEIGHTS
+        name = config_value(config, "space", config_path, lambda v: isinstance(v, str), "the name of a registered space")
+        generator_config = config_section(config, "generator", config_path, GeneratorConfig)
+        report = config_value(config, "report", config_path, is_object, "a JSON object", default={})
         try:
-            generator = cls(config["space"], GeneratorConfig.from_dict(config["generator"]), device)
-        except (KeyError, TypeError, ConfigError) as e:
-            raise CheckpointError(f"{Path(directory) / 'config.json'} does not describe a generator: {e}") from None
+            layout = layout_for(spaces.get(name))
+        except ConfigError as e:
+            raise CheckpointError(f"{config_path} does not describe a generator: {e}") from None
         marginals = tensors.pop("marginals", None)
-        expected = (len(generator.layout.slots), generator.layout.max_size)
-        if marginals is None or tuple(marginals.shape) != expected:
-            raise CheckpointError(f"{Path(directory) / 'weights.safetensors'}: marginals missing or not of shape {expected}")
-        allowed = torch.arange(expected[1]).view(1, -1) < torch.tensor(generator.layout.sizes).view(-1, 1)
-        if not (torch.isfinite(marginals).all() and (marginals[allowed] > 0).all() and (marginals[~allowed] == 0).all()
-                and torch.allclose(marginals.sum(-1), torch.ones(expected[0]), atol=1e-4)):  # fmt: skip
-            raise CheckpointError(f"{Path(directory) / 'weights.safetensors'}: marginals are not distributions over each slot's options")
-        load_state(generator.denoiser, {k.removeprefix("denoiser."): v for k, v in tensors.items()}, directory)
+        expected = (len(layout.slots), layout.max_size)
+        if marginals is None or not marginals.is_floating_point() or tuple(marginals.shape) != expected:
+            raise CheckpointError(f"{source}: marginals missing or not floating point of shape {expected}")
+        allowed = torch.arange(expected[1]).view(1, -1) < torch.tensor(layout.sizes).view(-1, 1)
+        if not ((marginals[allowed] > 0).all() and (marginals[~allowed] == 0).all()
+                and torch.allclose(marginals.sum(-1), torch.ones(expected[0], dtype=marginals.dtype), atol=1e-4)):  # fmt: skip
+            raise CheckpointError(f"{source}: marginals are not distributions over each slot's options")
+        denoiser = {k.removeprefix("denoiser."): v for k, v in tensors.items()}
+        check_shapes(lambda: Denoiser(layout, generator_config.denoiser()), denoiser, source)
+        generator = cls(name, generator_config, device)
+        load_state(generator.denoiser, denoiser, source)
         generator.noise = MarginalNoise(marginals.to(generator.device))
-        generator.report = config.get("report", {})
+        generator.report = report
         return generator
 
     @classmethod
@@ -212,6 +246,14 @@ class Generator:
             shipped = sorted(p.name for p in PRETRAINED_DIR.iterdir()) if PRETRAINED_DIR.is_dir() else []
             raise CheckpointError(f"no shipped generator {name!r}; shipped: {shipped}")
         return cls.load(directory, device)
+
+
+def _context(constraints: Any = None, metrics: Any = None, exclude: Any = None, sample_steps: int | None = None,
+             condition: Any = None, condition_scale: float = 1.0) -> dict[str, Any]:  # fmt: skip
+    """What a guidance's ``bind`` hook is told of the sampling: :meth:`Generator.sample`'s
+    options, with its defaults."""
+    return {"constraints": constraints, "metrics": metrics, "exclude": exclude, "sample_steps": sample_steps,
+            "condition": condition, "condition_scale": condition_scale}  # fmt: skip
 
 
 def _weights(weights: Sequence[float] | None, n: int) -> torch.Tensor:

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from nag.errors import ConfigError
 from nag.predictors.gp import KERNELS
 from nag.predictors.targets import SCALINGS
-from nag.typed_config import JSONConfig
+from nag.seeds import check_seed
+from nag.typed_config import MAX_HEADS, MAX_WIDTH, JSONConfig
+
+#: the most (full-batch) epochs a fit or fine-tune may ask for; the defaults are 300 and 150
+MAX_EPOCHS = 100_000
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,11 @@ class PredictorConfig(JSONConfig):
     gp_kernel: the GP's kernel (:data:`nag.predictors.gp.KERNELS`: ``"matern32"``,
         ``"matern12"``, ``"matern52"`` or ``"rbf"``).
     seed: seeds initialisation, bootstrap weights and clustering.
+
+    Bounds, far above any predictor here, that keep a damaged config from asking for more
+    memory or time than a machine has: ``heads`` 1 to :data:`~nag.typed_config.MAX_HEADS`
+    (64); ``hidden`` 1 and ``condition_dim`` 0 to :data:`~nag.typed_config.MAX_WIDTH` (4096);
+    ``epochs`` and ``finetune_epochs`` 1 to :data:`MAX_EPOCHS`.
     """
 
     heads: int = 5
@@ -55,18 +64,13 @@ class PredictorConfig(JSONConfig):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("heads", "hidden", "epochs", "finetune_epochs"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"PredictorConfig.{name} must be a positive int, got {value!r}")
-        if self.condition_dim < 0:
-            raise ConfigError(f"PredictorConfig.condition_dim must be >= 0, got {self.condition_dim}")
+        self.check_types()
+        check_seed(self.seed, allow_none=False)
+        self.check_ranges({"heads": (1, MAX_HEADS), "hidden": (1, MAX_WIDTH), "epochs": (1, MAX_EPOCHS),
+                           "finetune_epochs": (1, MAX_EPOCHS), "condition_dim": (0, MAX_WIDTH)})  # fmt: skip
         if self.targets not in SCALINGS:
             raise ConfigError(f"PredictorConfig.targets {self.targets!r} is unknown; choose one of: {', '.join(SCALINGS.names())}")
-        for name in ("path_stats", "gp_adjacency"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"PredictorConfig.{name} must be true or false, got {getattr(self, name)!r}")
-        if isinstance(self.gp_weight, bool) or not isinstance(self.gp_weight, (int, float)) or not 0.0 <= self.gp_weight <= 1.0:
+        if not 0.0 <= self.gp_weight <= 1.0:
             raise ConfigError(f"PredictorConfig.gp_weight must be a number in [0, 1], got {self.gp_weight!r}")
         if self.gp_kernel not in KERNELS:
             raise ConfigError(f"PredictorConfig.gp_kernel {self.gp_kernel!r} is unknown; choose one of: {', '.join(KERNELS.names())}")
@@ -75,3 +79,6 @@ class PredictorConfig(JSONConfig):
         for name in ("lr", "encoder_lr"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"PredictorConfig.{name} must be > 0, got {getattr(self, name)}")
+        for name in ("weight_decay", "rank_weight"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"PredictorConfig.{name} must be >= 0, got {getattr(self, name)}")

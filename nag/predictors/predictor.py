@@ -13,7 +13,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 
-from nag.checkpoint import load_checkpoint, load_state, save_checkpoint
+from nag.checkpoint import (CONFIG, WEIGHTS, build_loaded, config_section, config_value, is_object, load_checkpoint,
+                            save_checkpoint)  # fmt: skip
 from nag.encoder import Encoder, EncoderConfig
 from nag.encoder.adjacency import ADJACENCY_WIDTH, adjacency_encoding
 from nag.encoder.featurize import featurize
@@ -25,11 +26,13 @@ from nag.predictors.gp import PathGP
 from nag.predictors.heads import EnsembleHeads
 from nag.predictors.losses import pairwise_rank_loss, weighted_mse
 from nag.predictors.membership import fuzzy_cmeans, memberships, move_centers
-from nag.predictors.stored import gp_tensors, load_gp, load_path_scale, load_scaling
+from nag.predictors.stored import gp_tensors, load_centers, load_gp, load_path_scale, load_scaling
 from nag.predictors.targets import Scaling, fit_scaling
 from nag.predictors.transfer import carried_points
 
 CHECKPOINT_KIND = "predictor"
+#: what checkpoints saved before target scalings, path statistics and the GP existed did then
+LEGACY_FIELDS = {"targets": "standard", "path_stats": False, "gp_weight": 0.0, "gp_kernel": "rbf", "gp_adjacency": False}
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "checkpoints" / "predictors"
 MODES = ("heads", "full")
 
@@ -322,33 +325,33 @@ class Predictor:
 
     @classmethod
     def load(cls, directory: Path | str) -> Predictor:
+        """The predictor saved in ``directory`` by :meth:`save`; a damaged or mismatched
+        checkpoint raises :class:`~nag.errors.CheckpointError` naming the file."""
+        directory = Path(directory)
         tensors, config = load_checkpoint(directory, CHECKPOINT_KIND)
-        source = Path(directory) / "weights.safetensors"
+        config_path, source = directory / CONFIG, directory / WEIGHTS
+        encoder_config = config_section(config, "encoder", config_path, EncoderConfig)
+        predictor_config = config_section(config, "predictor", config_path, PredictorConfig, LEGACY_FIELDS)
+        metrics = config_value(config, "metrics", config_path, _is_name_list, "a non-empty list of distinct metric names")
+        space = config_value(config, "space", config_path, lambda v: v is None or isinstance(v, str),
+                             "a space name, or null for a predictor fitted on graphs", default=None)  # fmt: skip
+        report = config_value(config, "report", config_path, is_object, "a JSON object", default={})
+        encoder = build_loaded(lambda: Encoder(encoder_config), _strip(tensors, "encoder."), source)
         try:
-            encoder = Encoder(EncoderConfig.from_dict(config["encoder"]))
-            # saved before target scalings, path statistics and the GP existed: what they did then
-            fields = {"targets": "standard", "path_stats": False, "gp_weight": 0.0, "gp_kernel": "rbf", "gp_adjacency": False,
-                      **config["predictor"]}  # fmt: skip
-            predictor = cls(encoder=encoder, space=config.get("space"), config=PredictorConfig.from_dict(fields))
-            predictor.metrics = list(config["metrics"])
-            predictor.heads = EnsembleHeads(encoder.embed_dim, len(predictor.metrics), predictor.config.heads,
-                                            predictor.config.hidden, predictor._head_width())  # fmt: skip
-        except (KeyError, TypeError, ConfigError) as e:
-            raise CheckpointError(f"{Path(directory) / 'config.json'} is not a valid predictor config: {e}") from None
-        load_state(predictor.encoder, _strip(tensors, "encoder."), source)
-        load_state(predictor.heads, _strip(tensors, "heads."), source)
-        if "centers" not in tensors:
-            raise CheckpointError(f"{source} lacks tensor 'centers'")
-        predictor.centers = tensors["centers"]
-        if predictor.centers.shape[1] != encoder.embed_dim:
-            raise CheckpointError(f"{source}: centers of width {predictor.centers.shape[1]}, the encoder embeds in {encoder.embed_dim}")
-        predictor.scalings = [load_scaling(tensors, i, source) for i in range(len(predictor.metrics))]
+            predictor = cls(encoder=encoder, space=space, config=predictor_config)
+        except ConfigError as e:  # a space this nag does not know
+            raise CheckpointError(f"{config_path}: {e}") from None
+        predictor.metrics, predictor.report = list(metrics), report
+        predictor.heads = build_loaded(lambda: EnsembleHeads(encoder.embed_dim, len(metrics), predictor_config.heads,
+                                                             predictor_config.hidden, predictor._head_width()),
+                                       _strip(tensors, "heads."), source)  # fmt: skip
+        predictor.centers = load_centers(tensors, predictor_config.heads, encoder.embed_dim, source)
+        predictor.scalings = [load_scaling(tensors, i, source) for i in range(len(metrics))]
         if predictor._uses_paths:
             predictor.path_mean, predictor.path_std = load_path_scale(tensors, source)
-        if predictor.config.gp_weight > 0:
-            predictor.gps = [load_gp(tensors, i, source, predictor.config.gp_kernel, predictor._gp_blocks)
-                             for i in range(len(predictor.metrics))]  # fmt: skip
-        predictor.report = config.get("report", {})
+        if predictor_config.gp_weight > 0:
+            predictor.gps = [load_gp(tensors, i, source, predictor_config.gp_kernel, predictor._gp_blocks)
+                             for i in range(len(metrics))]  # fmt: skip
         predictor.encoder.eval()
         predictor.heads.eval()
         return predictor
@@ -366,6 +369,10 @@ class Predictor:
 def _check_mode(mode: str) -> None:
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r} is unknown; choose one of: {', '.join(MODES)}")
+
+
+def _is_name_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value) and len(set(value)) == len(value)
 
 
 def _strip(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:

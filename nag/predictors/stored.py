@@ -1,6 +1,10 @@
 """Reading a predictor's parts back from its checkpoint tensors, each checked, so a
 corrupted or mismatched file raises :class:`~nag.errors.CheckpointError` naming it (and,
-for the GP, writing them: :func:`gp_tensors` and :func:`load_gp` share its layout)."""
+for the GP, writing them: :func:`gp_tensors` and :func:`load_gp` share its layout).
+
+The tensors come from :func:`nag.checkpoint.load_checkpoint`, which has already refused
+NaN and infinite values in every floating tensor; these functions check shapes, types and
+the values each part needs."""
 
 from __future__ import annotations
 
@@ -16,14 +20,26 @@ from nag.predictors.gp import PathGP
 from nag.predictors.targets import Scaling
 
 
+def load_centers(tensors: dict[str, Tensor], heads: int, width: int, source: Path) -> Tensor:
+    """The fuzzy c-means centers ``[heads, width]``: one per head, in the embedding."""
+    centers = tensors.get("centers")
+    if centers is None:
+        raise CheckpointError(f"{source} lacks tensor 'centers'")
+    if not centers.is_floating_point() or tuple(centers.shape) != (heads, width):
+        raise CheckpointError(f"{source}: tensor centers must be floating point of shape [{heads}, {width}] (one center per head "
+                              f"in the embedding), got {centers.dtype} {tuple(centers.shape)}")  # fmt: skip
+    return centers
+
+
 def load_scaling(tensors: dict[str, Tensor], i: int, source: Path) -> Scaling:
     """The target scaling of metric ``i`` (knots; or mean and std in checkpoints made
     before knots existed)."""
+    legacy = tensors.get("y_mean"), tensors.get("y_std")
     if f"targets.{i}.y" in tensors and f"targets.{i}.z" in tensors:
         y, z = tensors[f"targets.{i}.y"].double().numpy(), tensors[f"targets.{i}.z"].double().numpy()
-    elif "y_mean" in tensors and "y_std" in tensors and i < len(tensors["y_mean"]):
-        legacy = Scaling.linear(float(tensors["y_mean"][i]), float(tensors["y_std"][i]))
-        y, z = legacy.y, legacy.z
+    elif all(t is not None and t.ndim == 1 and i < len(t) for t in legacy):
+        linear = Scaling.linear(float(tensors["y_mean"][i]), float(tensors["y_std"][i]))
+        y, z = linear.y, linear.z
     else:
         raise CheckpointError(f"{source} lacks the target scaling of metric {i} (tensors targets.{i}.y / targets.{i}.z)")
     if y.ndim != 1 or y.shape != z.shape or len(y) < 2 or np.any(np.diff(y) <= 0) or np.any(np.diff(z) < 0) or z[-1] <= z[0]:
@@ -66,9 +82,10 @@ def load_gp(tensors: dict[str, Tensor], i: int, source: Path, kernel: str, block
         raise CheckpointError(f"{source} lacks the GP of metric {i} (tensors {', '.join(missing)})")
     x, y, params = (tensors[n].double().numpy() for n in names[:3])
     n_params = 3 if blocks is None else 2 * len(blocks) + 1
-    if x.ndim != 2 or x.shape[1] != len(PATH_STATS) or y.shape != (len(x),) or params.shape != (n_params,) or not np.all(params > 0):
+    if (x.ndim != 2 or len(x) == 0 or x.shape[1] != len(PATH_STATS) or y.shape != (len(x),) or params.shape != (n_params,)
+            or not np.all(params > 0)):  # fmt: skip
         raise CheckpointError(f"{source}: the GP of metric {i} has inputs {x.shape}, targets {y.shape}, kernel values {params.shape}; "
-                              f"expected [n, {len(PATH_STATS)}], [n], {n_params} positive values")  # fmt: skip
+                              f"expected [n, {len(PATH_STATS)}] with n >= 1, [n], {n_params} positive values")  # fmt: skip
     if blocks is not None:
         packed, width = tensors[f"gp.{i}.adjacency"].numpy(), sum(blocks) - len(PATH_STATS)
         if packed.dtype != np.uint8 or packed.shape != (len(x), (width + 7) // 8):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable
 from typing import Any
 
 
 from nag import seeds
 from nag.errors import ConfigError
+from nag.type_checks import describe, fits
 from nag.registry import Registry
 from nag.search.oracle import BudgetExhausted, Oracle, make_oracle
 from nag.search.strategies import local_search, random_search, regularized_evolution
@@ -62,13 +64,11 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
     unknown = set() if takes_any else set(options) - set(allowed)
     if unknown:
         raise ConfigError(f"strategy {strategy!r} has no option(s) {sorted(unknown)}; it takes: {sorted(allowed) or 'none'}")
+    _check_option_types(strategy, options)
     rng = seeds.rng(seed)
     oracle = make_oracle(bench, metric, space, budget, maximize, strategy)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=budget, desc=f"search {strategy}", unit="query")
+    bar = _LazyBar(budget, f"search {strategy}") if progress else None
+    if bar is not None:
         oracle.on_query = bar.update
     try:
         fn(oracle, rng, **options)
@@ -78,6 +78,34 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
         if bar is not None:
             bar.close()
     return oracle.trajectory
+
+
+def _check_option_types(strategy: str, options: dict[str, Any]) -> None:
+    """``ConfigError`` for an option whose value is not of the strategy's annotated type."""
+    hints = typing.get_type_hints(STRATEGIES.get(strategy))
+    for name, value in options.items():
+        hint = hints.get(name, Any)
+        if not fits(hint, value):
+            raise ConfigError(f"strategy {strategy!r}: option {name} must be {describe(hint)}, got {value!r:.60}")
+
+
+class _LazyBar:
+    """A progress bar over queries that appears at the first query, so a strategy that
+    refuses its options prints nothing but its error."""
+
+    def __init__(self, total: int, desc: str):
+        self.total, self.desc, self._bar = total, desc, None
+
+    def update(self, n: int = 1) -> None:
+        if self._bar is None:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self.total, desc=self.desc, unit="query")
+        self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
 
 
 register("random", random_search)

@@ -70,6 +70,10 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         raise ConfigError(f"warm_start must be one of {', '.join(WARM_STARTS)}, got {warm_start!r}")
     if warm_pool < initial:
         raise ConfigError(f"need warm_pool >= initial, got {warm_pool} < {initial}")
+    if generator is not None and not isinstance(generator, Generator):
+        raise ConfigError(f"generator must be a nag.Generator of the searched space, got {type(generator).__name__} {generator!r:.60}")
+    if generator is not None and generator.space.name != oracle.space.name:
+        raise ConfigError(f"the generator samples {generator.space.name} archs; the search is over {oracle.space.name}")
     space = oracle.space
     proxies, warm_start = _resolve_proxies(oracle, proxies, warm_start)
     if proxies or warm_start == "proxies":

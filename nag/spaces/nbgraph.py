@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 from torch import nn
 
@@ -233,9 +232,9 @@ class NBGraphSpace(SearchSpace[NBGraphArch]):
                     yield link, ops
 
     # -------------------------------------------------------------------- build
-    def build(self, arch: NBGraphArch | str, in_dim: int, num_classes: int, hidden: int = 64, **kwargs: Any) -> nn.Module:
+    def build(self, arch: NBGraphArch | str, in_dim: int, num_classes: int, hidden: int = 64, dropout: float = 0.5) -> nn.Module:
         """A PyG model for ``arch`` (see :class:`nag.build.nbgraph.NBGraphNet`)."""
         from nag.build.nbgraph import NBGraphNet
 
         arch = self.coerce(arch)
-        return NBGraphNet(arch.link, arch.ops, in_dim=in_dim, num_classes=num_classes, hidden=hidden, **kwargs)
+        return NBGraphNet(arch.link, arch.ops, in_dim=in_dim, num_classes=num_classes, hidden=hidden, dropout=dropout)

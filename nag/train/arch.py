@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from nag.build.limits import build_within, check_options
 from nag.errors import DatasetError
 from nag.train.config import TrainConfig
 from nag.train.data import IMAGE_TASK, model_kwargs, task_of
@@ -17,13 +18,22 @@ from nag.train.trainer import train
 
 
 def build_for(space: Any, arch: Any, data: Any, seed: int = 0, **build_kwargs: Any) -> nn.Module:
-    """``space.build(arch)`` sized for ``data``, with weights drawn from ``seed``."""
+    """``space.build(arch)`` sized for ``data``, with weights drawn from ``seed``.
+
+    ``build_kwargs`` must be options of ``space.build`` (``ConfigError`` naming the others),
+    and the network must fit in memory (:func:`~nag.build.limits.build_within`)."""
     task = task_of(data)
     if getattr(space, "task", IMAGE_TASK) != task:
         name = getattr(data, "name", type(data).__name__)
         raise DatasetError(f"space {space.name} builds {space.task} models, but {name} is {task} data")
-    torch.manual_seed(seed)
-    return space.build(arch, **model_kwargs(data), **build_kwargs)
+    sized = model_kwargs(data)
+    check_options(space.build, build_kwargs, f"{space.name} build", fixed=("arch", *sized))
+
+    def build() -> nn.Module:
+        torch.manual_seed(seed)
+        return space.build(arch, **sized, **build_kwargs)
+
+    return build_within(build)
 
 
 def example_input(data: Any, batch: int = 1) -> Any:

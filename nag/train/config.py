@@ -55,6 +55,7 @@ class TrainConfig(JSONConfig):
     progress: bool = True
 
     def __post_init__(self) -> None:
+        self.check_types()
         positive = {"epochs": self.epochs, "batch_size": self.batch_size, "eval_batch_size": self.eval_batch_size}
         for name, value in positive.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -19,28 +19,49 @@ from typing import Any
 import numpy as np
 import torch
 
-from nag.errors import BenchmarkDataError, DatasetError, UnknownNameError
+from nag.build.limits import check_options
+from nag.errors import BenchmarkDataError, ConfigError, DatasetError, UnknownNameError
 from nag.registry import Registry
 from nag.sources.safe_pickle import DEFAULT_ALLOWED, restricted_load
 from nag.train.data import ImageData, stratified_split
+from nag.type_checks import is_int, is_number
 
 DATASETS: Registry[Callable[..., Any]] = Registry("dataset")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+#: the largest side an ImageFolder's images are resized to
+MAX_RESOLUTION = 1024
 
 
 def load_dataset(name_or_path: str | Path, **options: Any) -> Any:
-    """A registered dataset by name, or a CIFAR-10 / ImageFolder directory by path."""
+    """A registered dataset by name, or a CIFAR-10 / ImageFolder directory by path.
+    ``options`` go to its loader; one it does not take raises ``ConfigError`` naming those it does."""
     if isinstance(name_or_path, str) and name_or_path in DATASETS:
-        return DATASETS.factory(name_or_path)(**options)
-    path = Path(name_or_path)
-    if path.is_dir():
-        return cifar10_folder(path, **options) if any(path.glob("data_batch_*")) else image_folder(path, **options)
-    raise UnknownNameError("dataset", str(name_or_path), DATASETS.names() + ["<CIFAR-10 folder>", "<ImageFolder>"])
+        loader, args = DATASETS.factory(name_or_path), ()
+    elif Path(name_or_path).is_dir():
+        path = Path(name_or_path)
+        loader, args = (cifar10_folder if any(path.glob("data_batch_*")) else image_folder), (path,)
+    else:
+        raise UnknownNameError("dataset", str(name_or_path), DATASETS.names() + ["<CIFAR-10 folder>", "<ImageFolder>"])
+    check_options(loader, options, f"dataset {Path(str(name_or_path)).name}", fixed=("path",))
+    return loader(*args, **options)
+
+
+def _check_split(resolution: int | None = None, **fractions: float) -> None:
+    """``ConfigError`` unless the fractions (of images held out) are numbers in [0, 1) that
+    leave a training split, and ``resolution`` (where given) is an int in 1..MAX_RESOLUTION."""
+    for name, value in fractions.items():
+        if not is_number(value) or not 0 <= value < 1:
+            raise ConfigError(f"{name} must be a number in [0, 1), got {value!r}")
+    if sum(fractions.values()) >= 1:
+        raise ConfigError(f"{' + '.join(fractions)} must leave images to train on, got {sum(fractions.values()):g}")
+    if resolution is not None and (not is_int(resolution) or not 1 <= resolution <= MAX_RESOLUTION):
+        raise ConfigError(f"resolution must be an int in 1..{MAX_RESOLUTION}, got {resolution!r}")
 
 
 def from_arrays(x: np.ndarray, y: np.ndarray, num_classes: int | None = None, name: str = "images",
                 val_fraction: float = 0.15, test_fraction: float = 0.15, split_seed: int = 0) -> ImageData:  # fmt: skip
     """Images ``[N, C, H, W]`` (any numeric range) and labels, split and normalised."""
+    _check_split(val_fraction=val_fraction, test_fraction=test_fraction)
     y = np.asarray(y, dtype=np.int64)
     parts = stratified_split(y, (1 - val_fraction - test_fraction, val_fraction), split_seed)
     return _normalised(x, y, dict(zip(("train", "val", "test"), parts)), num_classes or int(y.max()) + 1, name)
@@ -132,21 +153,30 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
     if "data" not in batch or "labels" not in batch:
         raise DatasetError(f"{path} has no 'data' and 'labels'; keys: {sorted(map(str, batch))}")
-    data = batch["data"]
-    try:
-        labels = np.asarray(batch["labels"], dtype=np.int64)
-    except (TypeError, ValueError) as e:
-        raise DatasetError(f"{path}: labels must be integers ({e})") from None
+    data, labels = batch["data"], batch["labels"]
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8:
         raise DatasetError(f"{path}: data must be a uint8 array, got {getattr(data, 'dtype', type(data).__name__)}")
-    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(data) != len(labels):
-        raise DatasetError(f"{path}: data must be [N, 3072] with one label per row, got {data.shape} and {labels.shape}")
-    return data.reshape(-1, 3, 32, 32), labels
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise DatasetError(f"{path}: data must be [N, 3072] (one image per row), got {data.shape}")
+    if not _is_label_list(labels, len(data)):
+        raise DatasetError(f"{path}: labels must be a flat list of {len(data)} ints (one per image), got "
+                           f"{type(labels).__name__} of length {len(labels) if hasattr(labels, '__len__') else 'none'}")  # fmt: skip
+    return data.reshape(-1, 3, 32, 32), np.asarray(labels, dtype=np.int64)
+
+
+def _is_label_list(labels: Any, n: int) -> bool:
+    """Whether ``labels`` is ``n`` ints: a list of them or a 1-D integer array."""
+    if isinstance(labels, np.ndarray):
+        return labels.dtype.kind in "iu" and labels.shape == (n,)
+    if not isinstance(labels, list) or len(labels) != n:
+        return False
+    return all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in labels)
 
 
 def cifar10_folder(path: Path | str, val_fraction: float = 0.1, split_seed: int = 0) -> ImageData:
     """A CIFAR-10 python-format folder: ``data_batch_*`` train (a stratified
     ``val_fraction`` held out for validation), ``test_batch`` (if present) test."""
+    _check_split(val_fraction=val_fraction)
     path = Path(path)
     files = sorted(path.glob("data_batch_*"))
     if not files:
@@ -186,6 +216,7 @@ def image_folder(path: Path | str, resolution: int = 32, val_fraction: float = 0
     """Images in one folder per class, resized to ``resolution``, as RGB. With ``train/``
     and ``val/`` (and optionally ``test/``) subfolders those splits are used as given;
     otherwise the images are split stratified by the fractions."""
+    _check_split(resolution, val_fraction=val_fraction, test_fraction=test_fraction)
     path = Path(path)
     split_roots = {s: path / s for s in ("train", "val", "test") if (path / s).is_dir()}
     if "train" in split_roots and "val" in split_roots:

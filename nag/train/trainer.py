@@ -21,13 +21,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from nag.checkpoint import check_tensors
 from nag.errors import CheckpointError, ConfigError, TrainingError
 from nag.train.config import TrainConfig
 from nag.train.optimizers import OPTIMIZERS
 from nag.train.data import IMAGE_TASK, task_of
 from nag.train.precision import Precision, autocast, choose_device, choose_precision, grad_scaler
 from nag.train.result import TrainResult
-from nag.train.state import STATE_FILE, check_resumable, load_state, save_state, save_weights
+from nag.train.state import STATE_FILE, check_resumable, load_state, prepare_folder, save_state, save_weights
 from nag.train.tasks import Task, make_task
 
 
@@ -88,14 +89,19 @@ class _Run:
                 "config": json.dumps(self.fields)}  # fmt: skip
 
     def restore(self, state: dict[str, Any], out: Path) -> None:
+        """Continue from ``state`` (checked by :func:`~nag.train.state.check_state`)."""
         try:
             self.model.load_state_dict(state["model"])
         except RuntimeError as e:
             first = str(e).strip().splitlines()[0]
             raise CheckpointError(f"the run in {out} trained another model than this one ({first})") from None
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.scaler.load_state_dict(state["scaler"])
+        if state["best"]["model"]:
+            check_tensors({k: v.shape for k, v in self.model.state_dict().items()}, state["best"]["model"], out / STATE_FILE)
+        for name in ("optimizer", "scheduler", "scaler"):
+            try:
+                getattr(self, name).load_state_dict(state[name])
+            except (KeyError, ValueError, TypeError, IndexError, AttributeError, RuntimeError) as e:  # what torch raises for a foreign dict
+                raise CheckpointError(f"{out / STATE_FILE}: the {name} state does not fit this run ({type(e).__name__}: {e})") from None
         self.epoch, self.best, self.history = state["epoch"], state["best"], json.loads(state["history"])
 
     def keep_if_best(self, val_accuracy: float) -> None:
@@ -141,6 +147,7 @@ def train(model: nn.Module, data: Any, config: TrainConfig | None = None, out_di
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ConfigError(f"cannot write the run's folder {out}: {e.strerror or e}") from None
+        prepare_folder(out)
     fields = {**config.schedule_fields(), **({"run": run_info} if run_info is not None else {})}
     task_name = task_of(data)
     device = choose_device(config.device, torch.cuda.is_available())
