@@ -36,9 +36,9 @@ def run_suite(path: str, examples: int) -> dict:
     result = subprocess.run([sys.executable, "-m", "pytest", path, "-q", "-rf", "--hypothesis-show-statistics", "-p",
                              "no:cacheprovider"], cwd=ROOT, env=env, capture_output=True, text=True)  # fmt: skip
     text = result.stdout + result.stderr
-    summary = re.search(r"=+ (.*) in [\d.]+s", text)
-    counts = {kind: int(n) for n, kind in re.findall(r"(\d+) (passed|failed|error|errors)", summary.group(1) if summary else "")}
-    generated = sum(int(n) for n in re.findall(r"(\d+) passing examples", text))
+    summary = [line for line in text.splitlines() if re.search(r"\d+ (passed|failed)", line) and " in " in line]
+    counts = {kind: int(n) for n, kind in re.findall(r"(\d+) (passed|failed|errors?)\b", summary[-1] if summary else "")}
+    generated = sum(int(n) for n in re.findall(r"(\d+) passing, \d+ failing", text))
     hypothesis_tests = len(re.findall(r"^tests/\S+::\S+:$", text, flags=re.M))
     failed = re.findall(r"^FAILED (\S+)", text, flags=re.M)
     return {"file": path, "passed": counts.get("passed", 0), "failed": counts.get("failed", 0) + counts.get("errors", 0)

@@ -18,12 +18,16 @@ def unwritable(path: Path | str) -> str | None:
     the test file goes into the nearest folder that exists (and is gone at once), so a
     long job can check its output before it starts, and a job that fails leaves nothing."""
     path = Path(path).absolute()
-    if path.is_dir():
-        return "it is a folder"
-    existing = next(p for p in path.parents if p.exists())
-    if not existing.is_dir():
-        return f"{existing} is a file, not a folder"
     try:
+        if path.is_dir():
+            return "it is a folder"
+        existing = next(p for p in path.parents if p.exists())
+        if not existing.is_dir():
+            return f"{existing} is a file, not a folder"
+        longest = os.pathconf(existing, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
+        too_long = [part for part in path.relative_to(existing).parts if len(os.fsencode(part)) > longest]
+        if too_long:
+            return f"the name {too_long[0][:40]}... is longer than {longest} bytes"
         tempfile.TemporaryFile(dir=existing).close()
     except OSError as e:
         return str(e.strerror or e)

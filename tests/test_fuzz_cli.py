@@ -247,3 +247,25 @@ def test_a_real_process_prints_one_line_for_bad_input(files):
         result = subprocess.run([sys.executable, "-m", "nag", *argv], capture_output=True, text=True, timeout=300)
         assert result.returncode == 2 and result.stdout == "", (argv, result.stdout, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1, (argv, result.stderr)
+
+
+#: options that name files, folders or registered things, with the words that make them matter
+NAMED = [("predict", "archs", ()), ("predict", "ckpt", ("archs=/dev/null",)), ("sample", "generator", ()),
+         ("sample", "predictor", ("guidance=predictor",)), ("sample", "space", ()), ("sample", "bench", ("guidance=bench",)),
+         ("export", "arch", ("out=net.pt", "format=torchscript")), ("draw", "arch", ("out=cell.svg",)),
+         ("train-arch", "arch", ("epochs=1",)), ("train-arch", "data", (f"arch={BEST}", "epochs=1", "model.C=2", "model.N=1")),
+         ("search", "table", ("oracle=train", "executor=serial", "budget=1", "model.C=2", "model.N=1"))]  # fmt: skip
+
+
+@FUZZ
+@given(named=st.sampled_from(NAMED), value=JUNK)
+def test_junk_in_a_file_or_name_option_never_crashes(named, value, capfd, tmp_path_factory, monkeypatch):
+    from nag.cli.main import main
+
+    command, key, words = named
+    monkeypatch.chdir(tmp_path_factory.mktemp("named"))
+    code = main([command, "quiet=true" if command not in ("export", "draw") else "seed=0", *words, f"{key}={value}"])
+    out, err = capfd.readouterr()
+    assert code in (0, 2) and "Traceback" not in err, err[-500:]
+    if code == 2:
+        assert out == "" and len(err.strip().splitlines()) == 1, err

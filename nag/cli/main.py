@@ -42,6 +42,7 @@ def compose(command: str, words: list[str]):
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.errors import HydraException
+    from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     from nag.cli.commands import POSITIONAL
@@ -65,6 +66,7 @@ def compose(command: str, words: list[str]):
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3", job_name="nag"):
             cfg = hydra_compose(config_name=command, overrides=overrides)
+            OmegaConf.to_container(cfg, resolve=True)  # a bad ${...} interpolation: fail here, in one line
     except (HydraException, OmegaConfBaseException) as e:
         cause = e.__cause__ if isinstance(e.__cause__, OmegaConfBaseException) else e
         message = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(e).__name__)
@@ -90,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[command](compose(command, rest))
     except NagError as e:
         print(f"nag {command}: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a path the user named that the system refuses (too long, no permission, disk full)
+        where = f" ({str(e.filename)[:80]})" if e.filename else ""
+        print(f"nag {command}: {e.strerror or e}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"nag {command}: interrupted", file=sys.stderr)
