@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import numbers
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -18,6 +19,25 @@ from nag.graph import CompGraph
 A = TypeVar("A", bound=Hashable)
 
 LEVELS = ("cell", "network")
+
+
+@dataclass(frozen=True)
+class SpaceDefaults:
+    """What a space uses when the caller names nothing else (each ``None`` where it has none).
+
+    Args:
+        bench: the benchmark its constraint metrics and ``guidance=bench`` read.
+        predictor: the shipped predictor ``guidance=predictor`` uses.
+        generator: the shipped generator that samples it.
+        conditioned_generator: the shipped generator that takes ``condition=``.
+        trace_options: ``build`` options for cheap networks to trace and score (proxies).
+    """
+
+    bench: str | None = None
+    predictor: str | None = None
+    generator: str | None = None
+    conditioned_generator: str | None = None
+    trace_options: Mapping[str, Any] = field(default_factory=dict)
 
 
 def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -38,6 +58,10 @@ class SearchSpace(ABC, Generic[A]):
     """
 
     name: str = ""
+    #: One line saying what the space is.
+    description: str = ""
+    #: What the space uses when the caller names nothing else.
+    defaults: SpaceDefaults = SpaceDefaults()
     #: Levels :meth:`to_graph` supports.
     levels: tuple[str, ...] = ("cell",)
     #: What :meth:`build`'s models learn: ``"image_classification"`` (built with
@@ -100,6 +124,40 @@ class SearchSpace(ABC, Generic[A]):
     @abstractmethod
     def arch_type(self) -> type:
         """The class of this space's archs."""
+
+    # ------------------------------------------- what a space may add (hooks)
+    def example_input(self, batch: int = 1, **options: Any) -> tuple:
+        """Inputs the network ``build(arch, **options)`` takes, for a batch of ``batch``
+        (images) or a small graph (node classification); used to trace and export it."""
+        raise ConfigError(f"space {self.name} gives no example input for its networks")
+
+    def export_dims(self) -> tuple[dict[int, str], ...]:
+        """The sizes of :meth:`example_input`'s tensors that may vary in an exported model."""
+        return ({0: "batch"},)
+
+    @property
+    def cost_names(self) -> tuple[str, ...]:
+        """The costs :meth:`cost` computes without building a network (e.g. params, flops)."""
+        return ()
+
+    def cost(self, archs: Sequence[Any], name: str, **options: Any) -> np.ndarray:
+        """Cost ``name`` (one of :attr:`cost_names`) of each arch built with ``options``,
+        computed analytically."""
+        raise ConfigError(f"space {self.name} has no cost model for {name!r}; it computes: {', '.join(self.cost_names) or 'none'}")
+
+    def layout(self) -> Any:
+        """The generator's :class:`~nag.diffusion.layout.GraphLayout` of this space's choices."""
+        raise ConfigError(f"the generator cannot sample space {self.name} yet (it has no diffusion layout)")
+
+    def choice_encoding(self, archs: Sequence[Any]) -> np.ndarray:
+        """One-hot rows ``[n, sum(choice_sizes)]`` of the archs' choices (a flat encoding for
+        predictors that read the space's own choices)."""
+        sizes = np.asarray(self.choice_sizes())
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        rows = np.array([self.choices(self.coerce(a)) for a in archs], dtype=np.int64).reshape(-1, len(sizes))
+        out = np.zeros((len(rows), int(sizes.sum())), dtype=np.float32)
+        out[np.arange(len(rows))[:, None], rows + offsets] = 1.0
+        return out
 
     # ------------------------------------------------------------ shared logic
     def arch_text(self, text: object) -> str:

@@ -253,8 +253,8 @@ class DeclaredSpace(SearchSpace[DeclaredArch]):
 
     # ------------------------------------------------------------------ costs
     @property
-    def cost_names(self) -> list[str]:
-        return list(self.diagram.costs)
+    def cost_names(self) -> tuple[str, ...]:
+        return tuple(self.diagram.costs)
 
     def costed(self, **options: Any) -> Any:
         """The :class:`~nag.decision_diagram.DecisionDiagram` with the costs of archs built
@@ -283,10 +283,14 @@ class DeclaredSpace(SearchSpace[DeclaredArch]):
             raise ConfigError(f"space {self.name} declares no builder (build=)")
         return self._build(self.coerce(arch), **options)
 
-    def example_input(self, **options: Any) -> tuple:
+    def example_input(self, batch: int = 1, **options: Any) -> tuple:
+        """The declared ``example_input(**options)`` (one sample), repeated to ``batch`` along
+        the first dimension of each tensor."""
         if self._example_input is None:
             raise ConfigError(f"space {self.name} declares no example_input= to trace its models on")
-        return self._example_input(**options)
+        inputs = self._example_input(**options)
+        inputs = inputs if isinstance(inputs, tuple) else (inputs,)
+        return inputs if batch == 1 else tuple(x.expand(batch, *x.shape[1:]).clone() for x in inputs)
 
     def to_graph(self, arch: Any, level: str = "network", **options: Any) -> CompGraph:
         """The arch's computation graph: the declared ``to_graph``, else its traced network."""
