@@ -4,6 +4,7 @@ JSON, YAML or the command line are checked with before anything compares them.""
 from __future__ import annotations
 
 import math
+import sys
 import types
 import typing
 from numbers import Real
@@ -17,7 +18,9 @@ def is_int(value: Any) -> bool:
 
 def is_number(value: Any) -> bool:
     """Whether ``value`` is a finite real number (a bool is not)."""
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return False
+    return isinstance(value, int) or math.isfinite(value)  # an int is finite (and may be too big for a float)
 
 
 def fits(hint: Any, value: Any) -> bool:
@@ -32,8 +35,8 @@ def fits(hint: Any, value: Any) -> bool:
         return isinstance(value, bool)
     if hint is int:
         return is_int(value)
-    if hint is float:
-        return is_number(value)
+    if hint is float:  # and a float can hold it
+        return is_number(value) and abs(value) <= sys.float_info.max
     if hint is str:
         return isinstance(value, str)
     return True

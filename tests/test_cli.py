@@ -134,7 +134,7 @@ def test_demo_compares_guided_samples_with_random_archs(cli):
         (["sample", "constraints.latency=<=1", "quiet=true"], "has no metric 'latency'"),
         (["sample", "guidance=magic"], "unknown guidance 'magic'; choose one of: none, predictor, bench"),
         (["sample", "n=0"], "n must be >= 1"),
-        (["sample", "space=nope"], "unknown space 'nope'; choose one of: nb201"),
+        (["sample", "space=nope"], "unknown space 'nope'; choose one of: darts, mbv3, nb201"),
         (["sample", "scale=2"], "scale sets the strength of guidance=predictor"),
         (["sample", "nbgraph-proteins", "guidance=predictor"], "no shipped predictor"),
         (["sample", "out=archs.csv"], "out must end in .jsonl"),

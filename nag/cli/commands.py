@@ -25,9 +25,15 @@ def cmd_spaces(cfg: DictConfig) -> int:
     rows = []
     for name in spaces.names():
         space = spaces.get(name)
-        rows.append([name, space.size, ",".join(space.levels), space.to_str(space.sample(1, seed=0)[0])])
+        example = space.to_str(space.sample(1, seed=0)[0])
+        rows.append([name, _size(space.size), ",".join(space.levels), example if len(example) <= 60 else example[:57] + "..."])
     print(format_table(["space", "archs", "levels", "example arch"], rows))
     return 0
+
+
+def _size(size: int) -> str:
+    """An exact count below ten million, else three digits: ``2.18e19``."""
+    return str(size) if size < 10**7 else f"{size:.3g}".replace("e+", "e")
 
 
 def cmd_bench(cfg: DictConfig) -> int:

@@ -40,8 +40,13 @@ def cache_dir() -> Path:
     return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "nag"
 
 
+#: the layout of an entry (2: with its digest and non-finite columns); entries of another are stale
+ENTRY_FORMAT = 2
+
+
 def _fingerprint(sources: Sequence[Path], version: int) -> str:
-    return json.dumps({"version": version, "sources": {p.name: file_digest(p) for p in sources}}, sort_keys=True)
+    return json.dumps({"version": version, "entry": ENTRY_FORMAT, "sources": {p.name: file_digest(p) for p in sources}},
+                      sort_keys=True)  # fmt: skip
 
 
 def _read(path: Path, fingerprint: str) -> Table | None:

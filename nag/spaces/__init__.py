@@ -37,8 +37,22 @@ def _nbgraph(variant: str):
     return factory
 
 
+def _mbv3() -> SearchSpace:
+    from nag.spaces.mbv3 import make_space
+
+    return make_space()
+
+
+def _darts() -> SearchSpace:
+    from nag.spaces.darts import make_space
+
+    return make_space()
+
+
 register("nb201", _nb201)
 register("nbgraph", _nbgraph("full"))
 register("nbgraph-proteins", _nbgraph("proteins"))
+register("darts", _darts)
+register("mbv3", _mbv3)
 
 __all__ = ["SearchSpace", "get", "names", "register"]
