@@ -30,7 +30,7 @@ B's labels alone. A's labels, B's labels and the test archs are disjoint.
 pretrain``); without it those rows are skipped (and transfer uses ``gnn-scratch``). Throughput: ``Predictor.predict`` on 5,000 nb201 archs with one torch
 thread and with one per CPU core, cold (fresh archs,
 featurization included) and warm (the same archs again; nb201 cells are featurized a
-batch at a time, ``nag.encoder.nb201_batch``, so little is cached).
+batch at a time, ``nag.spaces.nb201.features``, so little is cached).
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def draw(graph: CompGraph, path: Path | str, title: str | None = None) -> Path:
     return path
 
 
-def draw_arch(space: Any, arch: Any, path: Path | str, level: str = "cell", title: str | None = None) -> Path:
+def draw_arch(space: Any, arch: Any, path: Path | str, level: str | None = None, title: str | None = None) -> Path:
     """Draw ``space.to_graph(arch, level)`` (``space``: a SearchSpace or its name; ``arch``:
     an arch or its string); the title defaults to the space, level and arch string."""
     if isinstance(space, str):
@@ -75,6 +75,7 @@ def draw_arch(space: Any, arch: Any, path: Path | str, level: str = "cell", titl
 
         space = spaces.get(space)
     arch = space.coerce(arch)
+    level = level or space.levels[0]
     graph = space.to_graph(arch, level)
     return draw(graph, path, title if title is not None else f"{space.name} {level}: {space.to_str(arch)}")
 

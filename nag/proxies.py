@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -76,27 +77,34 @@ def zero_cost(model: nn.Module, x: torch.Tensor, proxies: Sequence[str] = ("nasw
 def space_proxies(space: Any, archs: Sequence[Any], proxies: Sequence[str] = ("naswot", "synflow"), batch: int = 32,
                   seed: int = 0, progress: bool = False, **build: Any) -> np.ndarray:  # fmt: skip
     """``[len(archs), len(proxies)]`` proxies of each arch built by ``space.build(**build)``
-    (same initial weights seed and the same random batch for every arch)."""
+    (same initial weights seed and the same random batch, shaped as ``space.example_input``,
+    for every arch). ``build`` options the builder does not take go to ``example_input`` only."""
     from tqdm.auto import tqdm
 
-    shape = (3, 32, 32) if space.task == "image_classification" else None
-    if shape is None:
+    if space.task != "image_classification":
         raise ConfigError(f"zero-cost proxies are implemented for image spaces, not {space.name}")
-    x = torch.randn(batch, *shape, generator=torch.Generator().manual_seed(seed))
+    shape = space.example_input(batch=batch, **build)[0].shape
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
     rows = []
     for arch in tqdm(archs, desc="zero-cost proxies", disable=not progress):
         with torch.random.fork_rng():  # the same initial weights for every arch; the caller's RNG untouched
             torch.manual_seed(seed)
-            model = space.build(arch, **build)
+            model = space.build(arch, **_build_options(space, build))
         scores = zero_cost(model, x, proxies)
         rows.append([scores[p] for p in proxies])
     return np.asarray(rows, dtype=np.float64)
 
 
+def _build_options(space: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The ``options`` ``space.build`` takes (all of them when it takes ``**options``)."""
+    params = inspect.signature(space.build).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return dict(options)
+    return {k: v for k, v in options.items() if k in params}
+
+
 # ----------------------------------------------------------------------- shipped tables
 TABLES_DIR = Path(__file__).resolve().parent / "checkpoints" / "proxies"
-#: how the shipped tables score each arch: small networks, one seed, one random batch
-TABLE_BUILD: dict[str, dict[str, Any]] = {"nb201": {"C": 8, "N": 1}}
 #: the benchmark metrics the proxies vote for (larger is better)
 ESTIMATES = ("accuracy",)
 
@@ -107,15 +115,16 @@ def has_table(space_name: str) -> bool:
 
 
 def build_table(space_name: str, directory: Path | str, progress: bool = True) -> Path:
-    """Score every arch of ``space_name`` (built as :data:`TABLE_BUILD` says) and save the
+    """Score every arch of ``space_name`` (small networks: its ``defaults.trace_options``) and save the
     table as a checkpoint: ``values`` [n_archs, 2] (naswot, synflow) in ``all_archs()`` order."""
     from nag import spaces
     from nag.checkpoint import save_checkpoint
 
     space = spaces.get(space_name)
     started = time.perf_counter()
-    values = space_proxies(space, space.all_archs(), PROXY_NAMES, progress=progress, **TABLE_BUILD[space_name])
-    config = {"space": space_name, "proxies": list(PROXY_NAMES), "build": TABLE_BUILD[space_name], "batch": 32, "seed": 0,
+    build = dict(space.defaults.trace_options)
+    values = space_proxies(space, space.all_archs(), PROXY_NAMES, progress=progress, **build)
+    config = {"space": space_name, "proxies": list(PROXY_NAMES), "build": build, "batch": 32, "seed": 0,
               "seconds": time.perf_counter() - started,
               "command": f"python -c \"from nag.proxies import build_table; build_table('{space_name}', '{directory}')\""}  # fmt: skip
     return save_checkpoint(directory, "proxies", {"values": torch.as_tensor(values)}, config)
@@ -141,17 +150,27 @@ def load_table(space_name: str) -> tuple[dict[Any, int], np.ndarray]:
 
 
 def features(space: Any, archs: Sequence[Any]) -> np.ndarray:
-    """``[n, 2]`` proxies of ``archs`` from the shipped table, standardised over the whole
-    space (-inf and NaN count as the space's lowest score, +inf as its highest): inputs for a predictor's
-    ``condition=`` (``Predictor(condition_dim=2)``)."""
-    rows, values = load_table(space.name)
+    """``[n, 2]`` proxies of ``archs``, standardised (-inf and NaN count as the lowest score,
+    +inf as the highest): inputs for a predictor's ``condition=`` (``Predictor(condition_dim=2)``).
+
+    From the shipped table where the space has one, standardised over the whole space;
+    otherwise computed now on the space's small networks (its ``defaults.trace_options``)
+    and standardised over ``archs``."""
+    if has_table(space.name):
+        rows, values = load_table(space.name)
+        return _standardised(values, f"the {space.name} proxy table")[[rows[space.coerce(a)] for a in archs]]
+    values = space_proxies(space, [space.coerce(a) for a in archs], PROXY_NAMES, **space.defaults.trace_options)
+    return _standardised(values, f"the proxies of these {space.name} archs")
+
+
+def _standardised(values: np.ndarray, what: str) -> np.ndarray:
+    """Columns of ``values`` standardised, infinities and NaN replaced by each column's extremes."""
     finite = np.where(np.isfinite(values), values, np.nan)
     if np.isnan(finite).all(axis=0).any():
-        raise CheckpointError(f"the {space.name} proxy table has a column without a finite value")
+        raise CheckpointError(f"{what} has a column without a finite value")
     filled = np.where(values == -np.inf, np.nanmin(finite, axis=0), np.where(values == np.inf, np.nanmax(finite, axis=0), finite))
     filled = np.where(np.isnan(filled), np.nanmin(finite, axis=0), filled)
-    z = (filled - filled.mean(0)) / np.maximum(filled.std(0), 1e-12)
-    return z[[rows[space.coerce(a)] for a in archs]]
+    return (filled - filled.mean(0)) / np.maximum(filled.std(0), 1e-12)
 
 
 def prior(space: Any, archs: Sequence[Any]) -> np.ndarray:

@@ -12,7 +12,7 @@ from scipy.stats import spearmanr
 from sklearn.gaussian_process.kernels import RBF, Matern
 
 from nag import CheckpointError, bench, spaces
-from nag.build.nb201 import NB201_OPS
+from nag.spaces.nb201.network import NB201_OPS
 from nag.checkpoint import load_checkpoint, save_checkpoint
 from nag.encoder.adjacency import ADJACENCY_NODES, ADJACENCY_WIDTH, adjacency_encoding
 from nag.encoder.featurize import featurize

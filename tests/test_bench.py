@@ -19,7 +19,8 @@ from nag import (
     count_params,
     spaces,
 )
-from nag.sources import cache, nas_bench_graph
+from nag.sources import cache
+from nag.spaces.nbgraph import source as nas_bench_graph
 from nag.sources.safe_pickle import Record, safe_load
 
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"

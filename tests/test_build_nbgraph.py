@@ -1,4 +1,4 @@
-"""Tests of nag.build.nbgraph: NAS-Bench-Graph architectures as PyG networks."""
+"""Tests of nag.spaces.nbgraph.network: NAS-Bench-Graph architectures as PyG networks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch_geometric.data import Data
 from torch_geometric.datasets import KarateClub
 
-from nag.build.nbgraph import GNN_LAYERS, NBGraphNet, build_nbgraph, output_nodes
+from nag.spaces.nbgraph.network import GNN_LAYERS, NBGraphNet, build_nbgraph, output_nodes
 from nag.errors import ConfigError, InvalidArchitecture
 
 ALL_OPS = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nag import CompGraph, InvalidArchitecture, NagError, Node, spaces
-from nag.build.nb201 import NB201_OPS
+from nag.spaces.nb201.network import NB201_OPS
 from nag.graph import NUMERIC_ATTRS, OPS, GraphBuilder
 from nag.graph.ops import OP_INDEX, op_index
 

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nag import spaces
-from nag.build.nb201 import NB201_OPS
+from nag.spaces.nb201.network import NB201_OPS
 from nag.encoder import Encoder
-from nag.encoder.featurize import BATCH_FEATURIZERS, collate, featurize, to_data
-from nag.encoder.nb201_batch import featurize_archs, featurize_cells
+from nag.encoder.featurize import collate, featurize, to_data
+from nag.spaces.nb201.features import featurize_archs, featurize_cells
 from nag.errors import InvalidArchitecture
 from nag.predictors import Predictor
 
@@ -73,17 +73,24 @@ def test_batched_cells_split_and_index_like_collated_ones(space):
 
 
 def test_featurize_takes_the_batched_path_for_archs_strings_and_keys(space, monkeypatch):
+    from nag.spaces.nb201 import features
+
     calls = []
-    batched = BATCH_FEATURIZERS.get("nb201/cell")
-    monkeypatch.setitem(BATCH_FEATURIZERS._factories, "nb201/cell", lambda: lambda archs: calls.append(len(archs)) or batched(archs))
+    batched = features.featurize_archs
+    monkeypatch.setattr(features, "featurize_archs", lambda archs: calls.append(len(archs)) or batched(archs))
     archs = space.sample(3, seed=2)
     items = [archs[0], str(archs[1]), space.to_tuple(archs[2])]
     (batch,) = featurize(items, space)
     assert calls == [3]
     assert_same_batch(batch, per_graph(space, archs))
-    featurize([space.to_graph(archs[0])], space)  # graphs, another level, a look-alike space: one graph at a time
+
+    class OneAtATime(type(space)):
+        def graph_batch(self, archs, level):
+            return None
+
+    featurize([space.to_graph(archs[0])], space)  # graphs, another level, a space without batches: one graph at a time
     featurize(archs, space, level="network")
-    featurize(archs, type(space)())
+    featurize(archs, OneAtATime())
     assert calls == [3]
     with pytest.raises(InvalidArchitecture):
         featurize_cells(np.array([[0, 1, 2, 3, 4, 5]]))

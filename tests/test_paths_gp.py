@@ -14,7 +14,7 @@ from torch import nn
 
 import nag.graph
 from nag import CheckpointError, ConfigError, bench, spaces
-from nag.build.nb201 import NB201_OPS
+from nag.spaces.nb201.network import NB201_OPS
 from nag.spaces.nb201 import NB201Arch
 from nag.checkpoint import load_checkpoint, save_checkpoint
 from nag.graph import CompGraph

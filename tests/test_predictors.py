@@ -144,8 +144,9 @@ def test_items_can_be_compgraphs(space, split):
     predictor = Predictor(encoder=None, **TINY).fit(graphs, acc[:30])  # no space needed
     mean, std = predictor.predict([small_convnet_graph(), graphs[0]])
     assert mean.shape == (2,) and np.all(np.isfinite(mean)) and np.all(np.isfinite(std))
+    assert predictor.predict(archs[:1])[0].shape == (1,)  # an arch object names its space
     with pytest.raises(ConfigError):
-        predictor.predict(archs[:1])  # an arch without a space
+        predictor.predict([str(archs[0])])  # an arch string does not
 
 
 # ---------------------------------------------------------------- checkpoints

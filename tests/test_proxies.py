@@ -41,12 +41,12 @@ def test_proxy_errors():
 
 
 def test_the_shipped_nb201_table_matches_fresh_scores_and_standardises():
-    from nag.proxies import PROXY_NAMES, TABLE_BUILD, features, load_table
+    from nag.proxies import PROXY_NAMES, features, load_table
 
     space = spaces.get("nb201")
     rows, values = load_table("nb201")
     archs = space.all_archs()[:5]
-    fresh = space_proxies(space, archs, PROXY_NAMES, **TABLE_BUILD["nb201"])
+    fresh = space_proxies(space, archs, PROXY_NAMES, **space.defaults.trace_options)
     np.testing.assert_allclose(fresh, values[[rows[a] for a in archs]])
     z = features(space, space.all_archs())
     assert z.shape == (15_625, 2) and np.isfinite(z).all()

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nag import CompGraph, ConfigError, InvalidArchitecture, UnknownNameError, bench, count_flops, count_params, spaces
-from nag.build.nb201 import CELL_EDGES, NB201_OPS
+from nag.spaces.nb201.network import CELL_EDGES, NB201_OPS
 from nag.spaces.nb201 import NB201Arch
 from nag.spaces.nbgraph import GNN_OPS, LINK_PATTERNS, PROTEINS_OPS, NBGraphArch
 
@@ -395,7 +395,7 @@ def test_nb201_build_matches_benchmark_params_on_1000_cells(nb201):
 def test_nb201_cell_params_over_whole_space(nb201):
     """Every cell's params, measured on real Cell modules, plus the measured rest of the
     network, equals the benchmark's params column for all 15,625 cells."""
-    from nag.build.nb201 import Cell
+    from nag.spaces.nb201.network import Cell
 
     b = bench.load("nb201-cifar10")
     rest = count_params(nb201.build(ALL_NONE))  # no parameter inside all-none cells
@@ -636,7 +636,7 @@ def test_nbgraph_sample_is_reproducible(nbgraph, proteins):
 
 
 def test_nbgraph_build(nbgraph):
-    pytest.importorskip("nag.build.nbgraph")
+    pytest.importorskip("nag.spaces.nbgraph.network")
     torch.manual_seed(0)
     arch = nbgraph.from_str("0,0,1,1:gat,sage,gat,fc")
     net = nbgraph.build(arch, in_dim=8, num_classes=3)

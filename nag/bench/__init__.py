@@ -1,47 +1,47 @@
-"""Benchmarks: ``nag.bench.load(name)``, ``nag.bench.names()`` and ``nag.bench.from_table``."""
+"""Benchmarks: ``nag.bench.load(name)``, ``nag.bench.names()`` and ``nag.bench.from_table``.
+
+Each space names the benchmarks it ships (:meth:`~nag.spaces.SearchSpace.benchmarks`);
+:func:`register` adds one of your own.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from nag.bench.benchmark import Benchmark
 from nag.bench.from_table import from_table
-from nag.registry import Registry
-from nag.sources.nas_bench_graph import DATASETS as NBGRAPH_DATASETS
+from nag.errors import ConfigError, UnknownNameError
 
-_REGISTRY: Registry[Benchmark] = Registry("benchmark", cache=True)
+_REGISTERED: dict[str, Callable[[], Benchmark]] = {}
+_LOADED: dict[str, Benchmark] = {}
+
+
+def _shipped() -> dict[str, Callable[[], Benchmark]]:
+    """Every space's benchmarks, by name."""
+    from nag import spaces
+
+    return {name: loader for space in spaces.names() for name, loader in spaces.get(space).benchmarks().items()}
 
 
 def load(name: str) -> Benchmark:
-    """The benchmark registered as ``name`` (converted once, then read from the cache)."""
-    return _REGISTRY.get(name)
+    """The benchmark called ``name`` (converted once, then read from the cache)."""
+    if not isinstance(name, str) or name not in _LOADED:
+        loaders = {**_shipped(), **_REGISTERED}
+        if not isinstance(name, str) or name not in loaders:
+            raise UnknownNameError("benchmark", name, loaders)
+        _LOADED[name] = loaders[name]()
+    return _LOADED[name]
 
 
 def names() -> list[str]:
-    return _REGISTRY.names()
+    return sorted({*_shipped(), *_REGISTERED})
 
 
-def register(name: str, factory) -> None:
+def register(name: str, factory: Callable[[], Benchmark]) -> None:
     """Register a benchmark factory (a callable returning a :class:`Benchmark`)."""
-    _REGISTRY.register(name, factory)
+    if not isinstance(name, str) or not name or name in names():
+        raise ConfigError(f"benchmark name {name!r} is taken or invalid")
+    _REGISTERED[name] = factory
 
-
-def _nb201_cifar10() -> Benchmark:
-    from nag.bench import nb201_cifar10
-
-    return nb201_cifar10.load()
-
-
-def _nbgraph(dataset: str):
-    def factory() -> Benchmark:
-        from nag import spaces
-        from nag.bench import nbgraph
-
-        return nbgraph.load(dataset, spaces.get("nbgraph-proteins" if dataset == "proteins" else "nbgraph"))
-
-    return factory
-
-
-register("nb201-cifar10", _nb201_cifar10)
-for _dataset in NBGRAPH_DATASETS:
-    register(f"nbgraph-{_dataset}", _nbgraph(_dataset))
 
 __all__ = ["Benchmark", "load", "names", "register", "from_table"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from nag import spaces
 from nag.cli.arch_arg import resolve_arch
@@ -45,9 +45,10 @@ def cmd_draw(cfg: DictConfig) -> int:
         raise ConfigError("give out=FILE.png or out=FILE.svg")
     space = spaces.get(cfg.space)
     arch = resolve_arch(space, cfg.arch, by=cfg.by)
-    path = draw_arch(space, arch, cfg.out, level=cfg.level, title=cfg.title)
-    graph = space.to_graph(arch, cfg.level)
-    print(f"wrote {path}: {space.name} {cfg.level} graph of {space.to_str(arch)} "
+    level = cfg.level or space.levels[0]
+    path = draw_arch(space, arch, cfg.out, level=level, title=cfg.title)
+    graph = space.to_graph(arch, level)
+    print(f"wrote {path}: {space.name} {level} graph of {space.to_str(arch)} "
           f"({graph.num_nodes} nodes, {len(graph.edges)} edges)")  # fmt: skip
     return 0
 
@@ -55,27 +56,36 @@ def cmd_draw(cfg: DictConfig) -> int:
 def _model_and_inputs(space: Any, arch: Any, cfg: DictConfig) -> tuple[Any, tuple, tuple, tuple]:
     """The network, inputs to trace on, inputs of other sizes to check on, and its dynamic dims.
 
-    nb201: images ``[batch, in_channels, resolution, resolution]``; nbgraph: a ring graph
-    (``x [nodes, in_dim]``, ``edge_index [2, edges]``) with node features of ``in_dim``."""
+    The space builds the network from the options its ``build`` takes (num_classes, C, N,
+    in_channels for nb201; in_dim, hidden for nbgraph...; ``model.*`` for any other) and
+    gives the inputs (:meth:`~nag.spaces.SearchSpace.example_input`: a batch of 2 to trace,
+    3 to check; graphs of 8 and 11 nodes)."""
+    import inspect
+
+    from nag.build.limits import build_within, check_options
+
+    model_options = OmegaConf.to_container(cfg.model, resolve=True)
+    params = inspect.signature(space.build).parameters
+    options = {k: cfg[k] for k in _SIZES if k in params and k not in model_options}
+    check_options(space.build, model_options, f"{space.name} build", fixed=("arch",))
+    options.update(model_options)
+    model = build_within(lambda: space.build(arch, **options))
+    inputs = {**options, "resolution": cfg.resolution, "in_dim": cfg.in_dim, "in_channels": cfg.in_channels}
+    trace = _random(space.example_input(batch=2, nodes=8, **inputs))
+    check = _random(space.example_input(batch=3, nodes=11, **inputs))
+    return model, trace, check, space.export_dims()
+
+
+def _random(inputs: tuple) -> tuple:
+    """``inputs`` with random values in their floating tensors (shapes and indices kept), so
+    the onnxruntime check compares real outputs."""
     import torch
 
-    from nag.build.limits import build_within
-
-    if space.name == "nb201":
-        model = build_within(lambda: space.build(arch, num_classes=cfg.num_classes, C=cfg.C, N=cfg.N, in_channels=cfg.in_channels))
-        shape = (cfg.in_channels, cfg.resolution, cfg.resolution)
-        return model, (torch.randn(2, *shape),), (torch.randn(3, *shape),), ({0: "batch"},)
-    model = build_within(lambda: space.build(arch, in_dim=cfg.in_dim, num_classes=cfg.num_classes, hidden=cfg.hidden))
-    return model, _ring(8, cfg.in_dim), _ring(11, cfg.in_dim), ({0: "nodes"}, {1: "edges"})
+    return tuple(torch.randn(x.shape) if x.is_floating_point() else x for x in inputs)
 
 
-def _ring(nodes: int, in_dim: int) -> tuple:
-    """Random features on a ring graph, edges both ways."""
-    import torch
-
-    i = torch.arange(nodes)
-    j = (i + 1) % nodes
-    return torch.randn(nodes, in_dim), torch.stack([torch.cat([i, j]), torch.cat([j, i])])
+#: the export options that are build options in the spaces that take them
+_SIZES = ("num_classes", "C", "N", "in_channels", "in_dim", "hidden")
 
 
 def _shapes(inputs: tuple) -> str:

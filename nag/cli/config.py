@@ -163,6 +163,7 @@ class ExportConfig:
     in_channels: int = bounded(3, 1, 256)  # nb201: image channels
     in_dim: int = bounded(16, 1, 1_000_000)  # nbgraph: node feature width
     hidden: int = bounded(64, 1, 65_536)  # nbgraph: width of every computing node
+    model: dict[str, Any] = field(default_factory=dict)  # more build options of the space, e.g. model.width=1.2 (mbv3)
     dynamic: bool = True  # variable batch (nb201) or node and edge counts (nbgraph)
     check: bool = True  # onnx: compare onnxruntime's outputs with PyTorch's
     seed: int = seed_field()
@@ -176,7 +177,7 @@ class DrawConfig:
     arch: Optional[str] = None  # an arch string, or best-of:FILE.jsonl
     by: Optional[str] = None  # best-of: the column to rank by
     out: Optional[str] = output()  # .png or .svg
-    level: str = "cell"  # cell | network
+    level: Optional[str] = None  # cell | network (default: the space's first level)
     title: Optional[str] = None  # default: space, level and arch string
 
 

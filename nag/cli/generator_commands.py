@@ -22,10 +22,6 @@ from nag.cli.table import format_table
 from nag.errors import CheckpointError, ConfigError
 
 GUIDANCE = ("none", "predictor", "bench")
-#: the shipped predictor that ``guidance=predictor`` uses by default (nbgraph-proteins has none)
-DEFAULT_PREDICTORS = {"nb201": "nb201-cifar10", "nbgraph": "nbgraph-cora"}
-#: the shipped generator ``condition=`` uses by default (its conditions: the space's datasets)
-CONDITIONED_GENERATORS = {"nbgraph": "nbgraph-datasets"}
 #: benchmark columns shown next to each sampled arch, where the benchmark has them
 COST_METRICS = ("params", "flops")
 #: the most rows ``nag sample`` prints (more go to out= only)
@@ -55,7 +51,9 @@ def load_generator(name: str | None, space: Any):
     from nag.generator import Generator
 
     if name is None:
-        return Generator.from_pretrained(space.name)
+        if space.defaults.generator is None:
+            raise ConfigError(f"no generator ships for space {space.name}; pass generator=DIR (one saved by Generator.save)")
+        return Generator.from_pretrained(space.defaults.generator)
     if Path(name).is_dir():
         generator = Generator.load(name)
     else:
@@ -111,9 +109,7 @@ def _check_sample(cfg: DictConfig) -> tuple[Any, dict[str, tuple[str, float]]]:
 
 def _sample_bench(cfg: DictConfig, space: Any, constraints: dict) -> benchmarks.Benchmark | None:
     """The benchmark for guidance=bench, the constraints and the cost columns."""
-    from nag.generator.layouts import DEFAULT_METRICS
-
-    name = cfg.bench or DEFAULT_METRICS.get(space.name)
+    name = cfg.bench or space.defaults.bench
     if name is None:
         if cfg.guidance == "bench" or constraints:
             raise ConfigError(f"space {space.name} has no default benchmark; pass bench=NAME")
@@ -130,7 +126,7 @@ def _sample_predictor(cfg: DictConfig, space: Any) -> Any:
     """The predictor for guidance=predictor and the predicted column (None if neither)."""
     name = cfg.predictor
     if name is None and cfg.guidance == "predictor":
-        name = DEFAULT_PREDICTORS.get(space.name)
+        name = space.defaults.predictor
         if name is None:
             raise ConfigError(f"space {space.name} has no shipped predictor; pass predictor=DIR (see 'nag fit')")
     if name is None:
@@ -202,10 +198,10 @@ def cmd_sample(cfg: DictConfig) -> int:
     with one_thread():
         default = None
         if cfg.condition is not None and cfg.generator is None:
-            if space.name not in CONDITIONED_GENERATORS:
-                raise ConfigError(f"no conditioned generator ships for space {space.name} (only for: {', '.join(CONDITIONED_GENERATORS)}); "
+            default = space.defaults.conditioned_generator
+            if default is None:
+                raise ConfigError(f"no conditioned generator ships for space {space.name}; "
                                   "pass generator=DIR, one fit with Generator.fit(..., conditions=)")  # fmt: skip
-            default = CONDITIONED_GENERATORS[space.name]
         generator = load_generator(cfg.generator or default, space)
         generator.feasible_set(constraints, bench)  # unknown constraint metrics, or none feasible: fail now
         guidance = _sample_guidance(cfg, predictor, bench)
@@ -221,7 +217,7 @@ def cmd_sample(cfg: DictConfig) -> int:
         else:
             drawn.write(batches, None, progress=False)
         seconds = time.perf_counter() - start
-    predictor_name = cfg.predictor or DEFAULT_PREDICTORS.get(space.name)
+    predictor_name = cfg.predictor or space.defaults.predictor
     print(_describe(cfg, predictor_name, bench, constraints))
     print(_sample_table(drawn.shown, cfg.metric, predictor is not None, columns))
     if drawn.count > len(drawn.shown):

@@ -9,11 +9,11 @@ from typing import Any
 import torch
 from torch_geometric.data import Batch, Data
 
+from nag.encoder.batched import featurize_graphs
 from nag.errors import ConfigError
 from nag.graph import OPS, CompGraph
 from nag.graph.ops import OP_INDEX
 from nag.graph.paths import PATH_QUANTITIES, PathSummary, path_summary
-from nag.registry import Registry
 
 #: Whole-graph statistics appended to the pooled embedding, in this order: the op
 #: histogram of the pruned graph, then log(1 + x) of its node count, edge count, longest
@@ -32,10 +32,18 @@ def resolve_space(space: Any) -> Any:
     return space
 
 
-def to_graphs(items: Iterable[Any], space: Any = None, level: str = "cell") -> list[CompGraph]:
+def level_of(space: Any, level: str | None) -> str:
+    """``level``, or by default the space's first graph level (``"cell"`` without a space)."""
+    if level is not None:
+        return level
+    return space.levels[0] if space is not None else "cell"
+
+
+def to_graphs(items: Iterable[Any], space: Any = None, level: str | None = None) -> list[CompGraph]:
     """``CompGraph``s for ``items`` (``CompGraph``s pass through; archs and arch strings
-    need ``space``, a ``SearchSpace`` or its name)."""
+    need ``space``, a ``SearchSpace`` or its name); ``level``: by default the space's first."""
     space = resolve_space(space)
+    level = level_of(space, level)
     graphs = []
     for item in items:
         if isinstance(item, CompGraph):
@@ -84,8 +92,9 @@ def arch_data(space_name: str, arch: Any, level: str = "cell") -> Data:
     return to_data(space.to_graph(space.coerce(arch), level))
 
 
-def item_data(item: Any, space: Any = None, level: str = "cell") -> Data:
+def item_data(item: Any, space: Any = None, level: str | None = None) -> Data:
     """Featurized ``item``: a ``CompGraph``, or an arch / arch string of ``space``."""
+    level = level_of(space, level)
     if isinstance(item, CompGraph):
         return graph_data(item)
     if space is None:
@@ -106,32 +115,22 @@ def collate(datas: Sequence[Data]) -> Batch:
     return Batch.from_data_list(list(datas))
 
 
-#: ``"<space name>/<level>"`` -> featurizer(archs) -> ``Batch``, for spaces whose graphs follow
-#: a template: the whole batch at once, equal to collating :func:`to_data` of each arch
-BATCH_FEATURIZERS: Registry[Callable[[Sequence[Any]], Batch]] = Registry("batch featurizer")
-
-
-@BATCH_FEATURIZERS.register("nb201/cell")
-def _nb201_cells() -> Callable[[Sequence[Any]], Batch]:
-    from nag.encoder.nb201_batch import featurize_archs  # imported on first use
-
-    return featurize_archs
-
-
-def featurize(items: Iterable[Any], space: Any = None, level: str = "cell", batch_size: int = 2048) -> list[Batch]:
+def featurize(items: Iterable[Any], space: Any = None, level: str | None = None, batch_size: int = 2048) -> list[Batch]:
     """Featurized ``items`` (``CompGraph``s, or archs / arch strings of ``space``) as
     batches of at most ``batch_size`` graphs, in order.
 
-    Archs of a registered space with a :data:`BATCH_FEATURIZERS` entry for ``level`` are
-    featurized a batch at a time; anything else one graph at a time (:func:`item_data`).
+    Archs of a space that featurizes its graphs itself (:meth:`~nag.spaces.SearchSpace.graph_batch`)
+    go that way; anything else becomes graphs featurized together
+    (:func:`nag.encoder.batched.featurize_graphs`, equal to collating :func:`to_data` of each).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"batch_size must be a positive int, got {batch_size!r}")
     space = resolve_space(space)
+    level = level_of(space, level)
     items = list(items)
     chunks = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
-    key = f"{getattr(space, 'name', None)}/{level}"
-    if key in BATCH_FEATURIZERS and _registered(space) and not any(isinstance(i, CompGraph) for i in items):
-        featurizer = BATCH_FEATURIZERS.get(key)
-        return [featurizer([space.coerce(i) for i in chunk]) for chunk in chunks]
-    return [collate([item_data(i, space, level) for i in chunk]) for chunk in chunks]
+    if space is not None and not any(isinstance(i, CompGraph) for i in items):
+        batches = [space.graph_batch([space.coerce(i) for i in chunk], level) for chunk in chunks[:1]]
+        if batches and batches[0] is not None:  # None: the space has no batch featurizer for this level
+            return batches + [space.graph_batch([space.coerce(i) for i in chunk], level) for chunk in chunks[1:]]
+    return [featurize_graphs(to_graphs(chunk, space, level)) for chunk in chunks]

@@ -81,7 +81,7 @@ class Encoder(nn.Module):
         return self.out(torch.cat([*pooled, self.stats_in(batch.stats)], dim=-1))
 
     @torch.no_grad()
-    def embed(self, items: Iterable[Any], space: Any = None, level: str = "cell", batch_size: int = 2048) -> Tensor:
+    def embed(self, items: Iterable[Any], space: Any = None, level: str | None = None, batch_size: int = 2048) -> Tensor:
         """Embeddings ``[n, embed_dim]`` of archs (with ``space``: a ``SearchSpace`` or its name)
         or ``CompGraph``s."""
         return self.embed_batches(featurize(items, space, level, batch_size))

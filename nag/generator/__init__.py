@@ -3,6 +3,6 @@
 from nag.generator import metrics
 from nag.generator.config import GeneratorConfig
 from nag.generator.generator import Generator
-from nag.generator.layouts import layout_for, register_layout
+from nag.generator.layouts import layout_for
 
-__all__ = ["metrics", "Generator", "GeneratorConfig", "layout_for", "register_layout"]
+__all__ = ["metrics", "Generator", "GeneratorConfig", "layout_for"]

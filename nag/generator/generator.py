@@ -19,7 +19,7 @@ from nag.errors import CheckpointError, ConfigError
 from nag.generator import conditioning
 from nag.generator import constraints as constraint_specs
 from nag.generator.config import GeneratorConfig
-from nag.generator.layouts import DEFAULT_METRICS, layout_for
+from nag.generator.layouts import layout_for
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "generators"
 
@@ -188,7 +188,7 @@ class Generator:
         if not cacheable or key not in self._feasible:
             ok = np.array([a not in excluded for a in self.universe])
             if parsed:
-                source = metrics if metrics is not None else _default_metrics(self.space.name)
+                source = metrics if metrics is not None else _default_metrics(self.space)
                 values = {m: constraint_specs.metric_values(source, m, self.universe) for m in parsed}
                 ok &= constraint_specs.feasible(values, parsed)
             if not ok.any():
@@ -275,9 +275,9 @@ def _as_list(guidance: Any) -> list[Any]:
     return items
 
 
-def _default_metrics(space_name: str) -> Any:
+def _default_metrics(space: Any) -> Any:
     from nag import bench
 
-    if space_name not in DEFAULT_METRICS:
-        raise ConfigError(f"space {space_name!r} has no default metrics for constraints; pass metrics=")
-    return bench.load(DEFAULT_METRICS[space_name])
+    if space.defaults.bench is None:
+        raise ConfigError(f"space {space.name!r} has no default benchmark for constraint metrics; pass metrics=")
+    return bench.load(space.defaults.bench)

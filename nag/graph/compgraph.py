@@ -149,6 +149,31 @@ class CompGraph:
             problem = _node_problem(node)
             if problem:
                 raise InvalidArchitecture(f"node {i} {problem}")
+        if not self._edges_fine():
+            self._name_bad_edge()
+        if not self.inputs():
+            raise InvalidArchitecture("the graph has no 'input' node")
+        if not self.outputs():
+            raise InvalidArchitecture("the graph has no 'output' node")
+        if self._runs_forward:
+            return  # no cycle is possible
+        cycle = _find_cycle(self._digraph())
+        if cycle:
+            raise InvalidArchitecture(f"edge {cycle[0]} closes a cycle through nodes {[e[0] for e in cycle]}")
+
+    def _edges_fine(self) -> bool:
+        """Whether every edge is valid (one pass of builtins; :meth:`_name_bad_edge` says which is not)."""
+        if not self.edges:
+            return True
+        n, (sources, targets) = len(self.nodes), zip(*self.edges)
+        inputs, outputs = set(self.inputs()), set(self.outputs())
+        return (min(sources) >= 0 and min(targets) >= 0 and max(sources) < n and max(targets) < n
+                and len(set(self.edges)) == len(self.edges) and not any(s == t for s, t in self.edges)
+                and inputs.isdisjoint(targets) and outputs.isdisjoint(sources))  # fmt: skip
+
+    def _name_bad_edge(self) -> None:
+        """Raise :class:`InvalidArchitecture` naming the first invalid edge."""
+        n = len(self.nodes)
         seen: set[tuple[int, int]] = set()
         for s, t in self.edges:
             if not (0 <= s < n and 0 <= t < n):
@@ -162,15 +187,6 @@ class CompGraph:
                 raise InvalidArchitecture(f"edge ({s}, {t}) enters input node {t}; input nodes take no predecessors")
             if self.nodes[s].op == "output":
                 raise InvalidArchitecture(f"edge ({s}, {t}) leaves output node {s}; output nodes have no successors")
-        if not self.inputs():
-            raise InvalidArchitecture("the graph has no 'input' node")
-        if not self.outputs():
-            raise InvalidArchitecture("the graph has no 'output' node")
-        if self._runs_forward:
-            return  # no cycle is possible
-        cycle = _find_cycle(self._digraph())
-        if cycle:
-            raise InvalidArchitecture(f"edge {cycle[0]} closes a cycle through nodes {[e[0] for e in cycle]}")
 
     # ---------------------------------------------------------------- conversions
     def _digraph(self) -> nx.DiGraph:
@@ -259,14 +275,19 @@ class CompGraph:
             return nx.weisfeiler_lehman_graph_hash(g, node_attr="label", iterations=rounds, digest_size=16)
 
     # ---------------------------------------------------------------- transforms
-    def pruned(self) -> CompGraph:
-        """The graph without ``zero`` nodes and without nodes that lie on no path from an
-        input to an output (they cannot change the result). Inputs and outputs stay."""
+    def live_nodes(self) -> list[int]:
+        """The nodes :meth:`pruned` keeps: those on a path from an input to an output that
+        avoids ``zero`` nodes, and every input and output (ascending)."""
         blocked = {i for i, n in enumerate(self.nodes) if n.op == "zero"}
         preds, succs = self._adjacency
         live_from_in = _reachable(self.inputs(), succs, blocked)
         live_to_out = _reachable(self.outputs(), preds, blocked)
-        keep = sorted((live_from_in & live_to_out) | set(self.inputs()) | set(self.outputs()))
+        return sorted((live_from_in & live_to_out) | set(self.inputs()) | set(self.outputs()))
+
+    def pruned(self) -> CompGraph:
+        """The graph without ``zero`` nodes and without nodes that lie on no path from an
+        input to an output (they cannot change the result). Inputs and outputs stay."""
+        keep = self.live_nodes()
         if len(keep) == len(self.nodes):
             return self  # nothing to prune (graphs are immutable, so self is the answer)
         index = {v: i for i, v in enumerate(keep)}
@@ -290,6 +311,8 @@ def _node_sort_key(v: Any) -> tuple:
 
 
 def _as_edge(edge: Sequence[int]) -> tuple[int, int]:
+    if type(edge) is tuple and len(edge) == 2 and type(edge[0]) is int and type(edge[1]) is int:
+        return edge  # the common case (builders), without conversions
     try:
         s, t = edge
         if isinstance(s, bool) or isinstance(t, bool):
@@ -299,7 +322,25 @@ def _as_edge(edge: Sequence[int]) -> tuple[int, int]:
         raise InvalidArchitecture(f"edge {edge!r} is not a (source, target) pair of node indices") from None
 
 
+#: id(node) -> (node, its problem): builders reuse their immutable nodes across graphs. Keyed
+#: by identity (the node is kept, so its id stays its own), not by equality: Node(kernel=3.0)
+#: equals Node(kernel=3) but only one of them is valid.
+_CHECKED: dict[int, tuple[Node, str | None]] = {}
+
+
 def _node_problem(node: Node) -> str | None:
+    """:func:`_check_node`, remembered for the nodes seen last."""
+    entry = _CHECKED.get(id(node))
+    if entry is not None and entry[0] is node:
+        return entry[1]
+    if len(_CHECKED) >= 65536:
+        _CHECKED.clear()
+    problem = _check_node(node)
+    _CHECKED[id(node)] = (node, problem)
+    return problem
+
+
+def _check_node(node: Node) -> str | None:
     """What makes ``node`` invalid on its own (None when nothing)."""
     if node.op not in OP_INDEX:
         return f"has unknown op {node.op!r}; use one of nag.graph.OPS (or 'other')"

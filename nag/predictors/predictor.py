@@ -80,7 +80,7 @@ class Predictor:
 
     # ------------------------------------------------------------------ inputs
     def _featurize(self, items: Sequence[Any], batch_size: int = 2048) -> list[Batch]:
-        return featurize(items, self.space, batch_size=batch_size)
+        return featurize(items, items_space(items, self.space), batch_size=batch_size)
 
     def _targets(self, items: Sequence[Any], y: Any, metric: str | None) -> dict[str, np.ndarray]:
         targets = dict(y) if isinstance(y, Mapping) else {metric or "y": y}
@@ -142,16 +142,20 @@ class Predictor:
         return torch.cat(parts, dim=-1) if parts else None
 
     # ---------------------------------------------------------------- training
-    def fit(self, items: Sequence[Any], y: Any, metric: str | None = None, condition: Any = None, mode: str = "full") -> Predictor:
+    def fit(self, items: Sequence[Any], y: Any, metric: str | None = None, condition: Any = None, mode: str = "full",
+            space: Any = None) -> Predictor:  # fmt: skip
         """Fit fresh heads (and, with ``mode="full"``, fine-tune the encoder) on labels.
 
         Args:
-            items: archs of ``space`` or ``CompGraph``s.
+            items: archs (their space is read off them), arch strings or tuples of ``space``,
+                or ``CompGraph``s.
             y: values (one metric, named ``metric`` or ``"y"``) or a dict metric -> values.
             condition: ``[n, condition_dim]`` conditioning inputs, if the heads take any.
             mode: ``"full"`` trains encoder and heads; ``"heads"`` keeps the encoder frozen.
+            space: the space of arch strings or tuples (default: the predictor's; a space or its name).
         """
         items = list(items)
+        self.space = items_space(items, _resolve_space(space) if space is not None else self.space)
         targets = self._targets(items, y, metric)
         if len(items) < 2:
             raise ConfigError("fit needs at least 2 labelled architectures")
@@ -164,8 +168,13 @@ class Predictor:
         self._train(items, targets, cond, mode, self.config.epochs, new_centers=True)
         return self
 
-    def finetune(self, items: Sequence[Any], y: Any, mode: str = "heads", condition: Any = None, epochs: int | None = None) -> Predictor:
+    def finetune(self, items: Sequence[Any], y: Any, mode: str = "heads", condition: Any = None, epochs: int | None = None,
+                 space: Any = None) -> Predictor:  # fmt: skip
         """Continue training on new labels (a new space, dataset or objective).
+
+        Archs of another space than the fit's move the predictor to their space (read off the
+        arch objects; arch strings and tuples are read as archs of ``space``, by default the
+        predictor's own, never guessed).
 
         ``mode="heads"`` changes only the heads; ``"full"`` also the encoder. Targets are
         renormalised on the new labels, so predictions come in the new labels' units. When
@@ -177,6 +186,7 @@ class Predictor:
         """
         self._require_fitted()
         items = list(items)
+        self.space = items_space(items, _resolve_space(space) if space is not None else self.space)
         targets = self._targets(items, y, self.metrics[0] if len(self.metrics) == 1 else None)
         if sorted(targets) != sorted(self.metrics):
             raise ConfigError(f"finetune got metrics {sorted(targets)}, the predictor predicts {self.metrics}")
@@ -377,6 +387,19 @@ def _is_name_list(value: Any) -> bool:
 
 def _strip(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
     return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def items_space(items: Sequence[Any], default: Any) -> Any:
+    """The space the arch objects among ``items`` belong to (``ConfigError`` if they come
+    from several), else ``default`` (strings, tuples and graphs carry no space)."""
+    names = {name for name in (getattr(item, "space_name", None) for item in items) if isinstance(name, str)}
+    if len(names) > 1:
+        raise ConfigError(f"the items are archs of several spaces ({', '.join(sorted(names))}); give one space's archs at a time")
+    if not names:
+        return default
+    from nag import spaces
+
+    return spaces.get(names.pop())
 
 
 def _resolve_space(space: Any):

@@ -149,6 +149,16 @@ class SearchSpace(ABC, Generic[A]):
         """The generator's :class:`~nag.diffusion.layout.GraphLayout` of this space's choices."""
         raise ConfigError(f"the generator cannot sample space {self.name} yet (it has no diffusion layout)")
 
+    def benchmarks(self) -> Mapping[str, Any]:
+        """The benchmarks of this space's archs it ships: name -> loader returning a
+        :class:`~nag.bench.Benchmark` (``nag.bench.load`` finds them here)."""
+        return {}
+
+    def graph_batch(self, archs: Sequence[Any], level: str) -> Any:
+        """The archs' graphs at ``level`` featurized a whole batch at once (a PyG ``Batch``
+        equal to collating them one by one), or ``None`` where the space has no faster way."""
+        return None
+
     def choice_encoding(self, archs: Sequence[Any]) -> np.ndarray:
         """One-hot rows ``[n, sum(choice_sizes)]`` of the archs' choices (a flat encoding for
         predictors that read the space's own choices)."""

@@ -189,10 +189,10 @@ def _input_of(shape: Any, source: str) -> Callable[..., tuple]:
     if not isinstance(shape, (list, tuple)) or not shape or not all(isinstance(s, int) and 0 < s <= 4096 for s in shape):
         raise ConfigError(f"{source}: input_shape must list positive sizes (without the batch), e.g. [3, 32, 32]; got {shape!r}")
 
-    def example_input(batch: int = 2, **_: Any) -> tuple:
+    def example_input(**_: Any) -> tuple:
         import torch
 
-        return (torch.randn(batch, *shape),)
+        return (torch.zeros(1, *shape),)
 
     return example_input
 

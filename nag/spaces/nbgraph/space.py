@@ -14,15 +14,16 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import Any
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from torch import nn
 
 from nag.errors import InvalidArchitecture
 from nag.graph import CompGraph, GraphBuilder
-from nag.sources import nas_bench_graph
-from nag.spaces.base import SearchSpace
+from nag.spaces.nbgraph import source as nas_bench_graph
+from nag.spaces.base import SearchSpace, SpaceDefaults
 
 #: The benchmark's op order (its canonical hash writes op indices in this order).
 GNN_OPS: tuple[str, ...] = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")
@@ -36,6 +37,13 @@ LINK_PATTERNS: tuple[tuple[int, ...], ...] = (
 GRAPH_OP = {**{op: op for op in GNN_OPS}, "fc": "linear", "skip": "identity"}
 _FROM_GRAPH_OP = {v: k for k, v in GRAPH_OP.items()}
 _VARIANTS = {"full": ("nbgraph", GNN_OPS, "cora"), "proteins": ("nbgraph-proteins", PROTEINS_OPS, "proteins")}
+#: per variant: its datasets (benchmarks ``nbgraph-<dataset>``) and what it uses by default
+_DATASETS = {"full": ("cora", "citeseer", "pubmed", "cs", "physics", "photo", "computers", "arxiv"), "proteins": ("proteins",)}
+_DEFAULTS = {
+    "full": SpaceDefaults(bench="nbgraph-cora", predictor="nbgraph-cora", generator="nbgraph",
+                          conditioned_generator="nbgraph-datasets"),
+    "proteins": SpaceDefaults(bench="nbgraph-proteins", generator="nbgraph-proteins"),
+}  # fmt: skip
 #: the text form: four single-digit links, a colon, four op names (ASCII only); spaces may
 #: surround a comma or the colon, never split a token
 _STR_PATTERN = re.compile(r"([0-9](?: *, *[0-9]){3}) *: *([a-z]+(?: *, *[a-z]+){3})", re.ASCII)
@@ -48,6 +56,8 @@ class NBGraphArch:
 
     link: tuple[int, ...]
     ops: tuple[str, ...]
+    #: the space it belongs to (:func:`nag.spaces.of`); not part of its identity
+    space_name: str = field(default="nbgraph", compare=False)
 
     def __str__(self) -> str:
         return ",".join(map(str, self.link)) + ":" + ",".join(self.ops)
@@ -59,6 +69,9 @@ class NBGraphArch:
         for op in self.ops:
             value = value * 10 + GNN_OPS.index(op)
         return value
+
+    def __repr__(self) -> str:
+        return f"NBGraphArch(link={self.link}, ops={self.ops})"
 
     @classmethod
     def from_key(cls, key: int) -> NBGraphArch:
@@ -108,6 +121,9 @@ class NBGraphSpace(SearchSpace[NBGraphArch]):
             raise InvalidArchitecture(f"unknown NAS-Bench-Graph variant {variant!r}; choose one of: {', '.join(_VARIANTS)}")
         self.variant = variant
         self.name, self.op_names, self._dataset = _VARIANTS[variant]
+        self.defaults = _DEFAULTS[variant]
+        self.description = (f"NAS-Bench-Graph GNNs: four computing nodes, a link and one of {len(self.op_names)} ops each, "
+                            f"with results on {', '.join(_DATASETS[variant])}")  # fmt: skip
 
     def arch_type(self) -> type:
         return NBGraphArch
@@ -115,7 +131,7 @@ class NBGraphSpace(SearchSpace[NBGraphArch]):
     @cached_property
     def _canonical(self) -> dict[tuple, NBGraphArch]:
         keys = nas_bench_graph.load_table(self._dataset)["key"]
-        archs = (NBGraphArch.from_key(int(k)) for k in keys)
+        archs = (replace(NBGraphArch.from_key(int(k)), space_name=self.name) for k in keys)
         return {structure(a.link, a.ops): a for a in archs}
 
     @property
@@ -138,13 +154,14 @@ class NBGraphSpace(SearchSpace[NBGraphArch]):
         return found
 
     @cached_property
-    def _members(self) -> frozenset[NBGraphArch]:
-        return frozenset(self._canonical.values())
+    def _members(self) -> dict[NBGraphArch, NBGraphArch]:
+        return {a: a for a in self._canonical.values()}
 
     def canonical(self, arch: NBGraphArch) -> NBGraphArch:
-        if arch in self._members:  # the common case, and a hot path in searches
+        member = self._members.get(arch)  # the common case, and a hot path in searches
+        if member is not None and member.space_name == arch.space_name:
             return arch
-        return self.from_link_ops(arch.link, arch.ops)
+        return member if member is not None else self.from_link_ops(arch.link, arch.ops)
 
     def from_key(self, key: int) -> NBGraphArch:
         return self.canonical(NBGraphArch.from_key(key))
@@ -233,8 +250,36 @@ class NBGraphSpace(SearchSpace[NBGraphArch]):
 
     # -------------------------------------------------------------------- build
     def build(self, arch: NBGraphArch | str, in_dim: int, num_classes: int, hidden: int = 64, dropout: float = 0.5) -> nn.Module:
-        """A PyG model for ``arch`` (see :class:`nag.build.nbgraph.NBGraphNet`)."""
-        from nag.build.nbgraph import NBGraphNet
+        """A PyG model for ``arch`` (see :class:`nag.spaces.nbgraph.network.NBGraphNet`)."""
+        from nag.spaces.nbgraph.network import NBGraphNet
 
         arch = self.coerce(arch)
         return NBGraphNet(arch.link, arch.ops, in_dim=in_dim, num_classes=num_classes, hidden=hidden, dropout=dropout)
+
+    # ------------------------------------------------------- what it answers for
+    def example_input(self, batch: int = 1, in_dim: int = 16, nodes: int = 8, **ignored: Any) -> tuple:
+        """A ring graph of ``nodes`` nodes (edges both ways) with random ``in_dim`` features:
+        ``(x [nodes, in_dim], edge_index [2, 2 * nodes])``; ``batch`` is unused (one graph)."""
+        import torch
+
+        i = torch.arange(nodes)
+        j = (i + 1) % nodes
+        return torch.randn(nodes, in_dim), torch.stack([torch.cat([i, j]), torch.cat([j, i])])
+
+    def export_dims(self) -> tuple[dict[int, str], ...]:
+        return ({0: "nodes"}, {1: "edges"})
+
+    def layout(self) -> Any:
+        """Input, four computing nodes, output; per computing node a ``parent`` slot (which
+        earlier node feeds it: the link, i.e. edge presence under the one-input rule) and a
+        ``node`` slot (its GNN op)."""
+        from nag.diffusion.layout import GraphLayout, Slot
+
+        parents = tuple(Slot("parent", (i + 1,), i + 1, tuple(range(i + 1))) for i in range(4))
+        ops = tuple(Slot("node", (i + 1,), len(self.op_names)) for i in range(4))
+        return GraphLayout(6, parents + ops)
+
+    def benchmarks(self) -> dict[str, Any]:
+        from nag.spaces.nbgraph.benchmark import load
+
+        return {f"nbgraph-{dataset}": (lambda d=dataset: load(d, self)) for dataset in _DATASETS[self.variant]}

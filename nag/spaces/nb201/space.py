@@ -7,15 +7,15 @@ import numbers
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from nag.build.nb201 import CELL_EDGES, NB201_OPS, NB201Network
 from nag.errors import InvalidArchitecture
 from nag.graph import CompGraph
-from nag.spaces import nb201_graph
-from nag.spaces.base import SearchSpace
+from nag.spaces.base import SearchSpace, SpaceDefaults
+from nag.spaces.nb201 import graph as nb201_graph
+from nag.spaces.nb201.network import CELL_EDGES, NB201_OPS, NB201Network
 
 #: analog-nasbench op id -> NAS-Bench-201 op (its own order, see docs/data).
 ANALOG_OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
@@ -39,6 +39,8 @@ class NB201Arch:
     (``1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2``)."""
 
     ops: tuple[str, ...]
+    #: the space every NB201Arch belongs to (:func:`nag.spaces.of`)
+    space_name: ClassVar[str] = "nb201"
 
     def __str__(self) -> str:
         o = self.ops
@@ -68,7 +70,9 @@ class NB201Space(SearchSpace[NB201Arch]):
     """
 
     name = "nb201"
+    description = "NAS-Bench-201 cells: six edges, five ops each (15,625 archs), with CIFAR-10 results"
     levels = ("cell", "network")
+    defaults = SpaceDefaults(bench="nb201-cifar10", predictor="nb201-cifar10", generator="nb201", trace_options={"C": 8, "N": 1})
 
     def arch_type(self) -> type:
         return NB201Arch
@@ -154,3 +158,45 @@ class NB201Space(SearchSpace[NB201Arch]):
     def build(self, arch: NB201Arch | str, num_classes: int = 10, C: int = 16, N: int = 5, in_channels: int = 3) -> NB201Network:
         """The NAS-Bench-201 network for ``arch`` (same modules as the reference)."""
         return NB201Network(self.coerce(arch).ops, num_classes=num_classes, C=C, N=N, in_channels=in_channels)
+
+    # ------------------------------------------------------- what it answers for
+    def example_input(self, batch: int = 1, resolution: int = 32, in_channels: int = 3, **ignored: Any) -> tuple:
+        """Images ``[batch, in_channels, resolution, resolution]`` for :meth:`build`'s network."""
+        import torch
+
+        return (torch.zeros(batch, in_channels, resolution, resolution),)
+
+    @property
+    def cost_names(self) -> tuple[str, ...]:
+        return ("params", "flops")
+
+    def cost(self, archs: Sequence[Any], name: str, **options: Any) -> np.ndarray:
+        """Params or MACs (one image of ``resolution``) of each arch's network built with
+        ``options`` (num_classes, C, N, resolution), from the per-edge cost model."""
+        from nag.build.limits import check_options
+        from nag.spaces.nb201.benchmark import analytic_costs, cost_model
+
+        if name not in self.cost_names:
+            return super().cost(archs, name, **options)
+        check_options(cost_model, options, "the nb201 cost model")
+        return analytic_costs([self.coerce(a) for a in archs], **options)[name]
+
+    def layout(self) -> Any:
+        """The cell's four nodes; each of the six edges is a slot whose type is one of the
+        five ops (``none`` = no edge), so the topology diffuses with the ops."""
+        from nag.diffusion.layout import GraphLayout, Slot
+
+        return GraphLayout(4, tuple(Slot("edge", (source, target), len(NB201_OPS)) for target, source in CELL_EDGES))
+
+    def benchmarks(self) -> dict[str, Any]:
+        from nag.spaces.nb201.benchmark import load
+
+        return {"nb201-cifar10": load}
+
+    def graph_batch(self, archs: Sequence[NB201Arch], level: str) -> Any:
+        """Cell graphs featurized a whole batch at a time (:mod:`nag.spaces.nb201.features`)."""
+        if level != "cell":
+            return None
+        from nag.spaces.nb201.features import featurize_archs
+
+        return featurize_archs(archs)

@@ -5,7 +5,7 @@ fed by cell node 3, and for each of the six edges the atomic ops of its operatio
 ``none`` -> ``zero``; ``skip_connect`` -> ``identity``; ``nor_conv_kxk`` -> ``relu``,
 ``conv`` (kernel k), ``batchnorm``; ``avg_pool_3x3`` -> ``avgpool`` (kernel 3).
 
-Network level: the whole :class:`~nag.build.nb201.NB201Network` in the same ops, with
+Network level: the whole :class:`~nag.spaces.nb201.network.NB201Network` in the same ops, with
 channel counts and spatial sizes on every node.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from nag.build.nb201 import CELL_EDGES
+from nag.spaces.nb201.network import CELL_EDGES
 from nag.errors import InvalidArchitecture
 from nag.graph import CompGraph, GraphBuilder, Node
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from nag.bench.benchmark import Benchmark
-from nag.sources import nas_bench_graph
-from nag.spaces.nbgraph import NBGraphArch, NBGraphSpace
+from nag.spaces.nbgraph import source as nas_bench_graph
+from nag.spaces.nbgraph.space import NBGraphSpace
 
 
 def load(dataset: str, space: NBGraphSpace) -> Benchmark:
     table = nas_bench_graph.load_table(dataset)
-    archs = [NBGraphArch.from_key(int(k)) for k in table["key"]]
+    archs = [space.from_key(int(k)) for k in table["key"]]
     metrics = {k: v for k, v in table.items() if k != "key"}
     metrics["params"] = np.round(metrics["params"] * 1e6)  # the package stores millions
     return Benchmark(

@@ -7,9 +7,9 @@ import numpy as np
 import torch
 
 from nag.bench.benchmark import Benchmark
-from nag.build.nb201 import NB201Network
+from nag.spaces.nb201.network import NB201Network
 from nag.counting import count_flops, count_params
-from nag.sources import analog_nasbench
+from nag.spaces.nb201 import source as analog_nasbench
 from nag.sources.cache import Table, cached_table
 from nag.spaces.nb201 import NB201Arch, NB201Space
 

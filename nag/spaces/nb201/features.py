@@ -1,6 +1,6 @@
 """NAS-Bench-201 cells featurized a whole batch at a time.
 
-Every cell graph (:func:`nag.spaces.nb201_graph.cell_graph`) is the same template: an
+Every cell graph (:func:`nag.spaces.nb201.graph.cell_graph`) is the same template: an
 ``input``, three ``add`` nodes and an ``output``, with each of the six cell edges a
 chain of one to three atomic ops chosen by its operation. So a batch of cells can be
 featurized with array operations on the ``[B, 6]`` op choices instead of building and
@@ -26,13 +26,14 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch
 
-from nag.build.nb201 import CELL_EDGES, NB201_OPS
+from nag.spaces.nb201.network import CELL_EDGES, NB201_OPS
 from nag.errors import InvalidArchitecture
 from nag.graph import OPS, Node
 from nag.graph.compgraph import NODE_FEATURES, feature_row
 from nag.graph.ops import OP_INDEX
 from nag.graph.paths import PATH_QUANTITIES, quantity_rows
-from nag.spaces.nb201_graph import edge_nodes
+from nag.graph.pyg_batch import assemble_batch
+from nag.spaces.nb201.graph import edge_nodes
 
 _CHAINS = [edge_nodes(op) for op in NB201_OPS]
 _LENGTH = np.array([len(chain) for chain in _CHAINS])
@@ -89,7 +90,7 @@ _LOG_COUNT = np.array([np.log1p(float(k)) for k in range(len(_ROUTES) + 1)])
 
 def featurize_cells(choices: np.ndarray) -> Batch:
     """The encoder's and predictor's inputs for cells given as op indices ``[B, 6]``
-    (:data:`~nag.build.nb201.NB201_OPS` order, :data:`~nag.build.nb201.CELL_EDGES` edges):
+    (:data:`~nag.spaces.nb201.network.NB201_OPS` order, :data:`~nag.spaces.nb201.network.CELL_EDGES` edges):
     a PyG ``Batch`` with ``x``, ``op``, ``edge_index``, ``batch``, ``ptr``, ``stats``
     ``[B, GRAPH_STATS]`` and ``paths`` ``[B, len(PATH_STATS)]``."""
     choices = np.asarray(choices, dtype=np.int64).reshape(-1, len(CELL_EDGES))
@@ -99,21 +100,8 @@ def featurize_cells(choices: np.ndarray) -> Batch:
     count, mean, high, low, open_edges, open_adds = _paths(choices)
     paths = np.concatenate([_LOG_COUNT[count][:, None], mean, high, low], axis=1)
     stats = _graph_stats(choices, count, high, open_edges, open_adds)
-    n = len(choices)
-    batch = Batch(
-        x=torch.from_numpy(x), op=torch.from_numpy(op), edge_index=torch.from_numpy(edge_index),
-        batch=torch.from_numpy(np.repeat(np.arange(n), np.diff(ptr))), ptr=torch.from_numpy(ptr),
-        stats=torch.log1p(torch.from_numpy(stats.astype(np.float32))),
-        paths=torch.from_numpy(paths.astype(np.float32)), num_nodes=int(ptr[-1]),
-    )  # fmt: skip
-    # what Batch.from_data_list records, so the batch indexes and splits like a collated one
-    nodes, edges = torch.from_numpy(ptr), torch.from_numpy(np.searchsorted(edge_index[0], ptr))
-    graphs, zeros = torch.arange(n + 1), torch.zeros(n, dtype=torch.long)
-    batch._slice_dict = {"x": nodes, "edge_index": edges, "op": nodes, "stats": graphs, "paths": graphs}
-    batch._inc_dict = {"x": zeros, "edge_index": nodes[:-1], "op": zeros, "stats": zeros, "paths": zeros}
-    batch._num_graphs = n
-    batch._store._num_nodes = np.diff(ptr).tolist()
-    return batch
+    return assemble_batch(x, op, edge_index, ptr, stats=torch.log1p(torch.from_numpy(stats.astype(np.float32))),
+                          paths=torch.from_numpy(paths.astype(np.float32)))  # fmt: skip
 
 
 def _nodes_and_edges(choices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
