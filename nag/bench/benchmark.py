@@ -19,7 +19,8 @@ class Benchmark:
         space: the search space its archs belong to.
         archs: the archs, one per row.
         metrics: metric name -> values, one per row.
-        default_metric: the metric used when none is named (``accuracy`` where present).
+        default_metric: the metric used when none is named (default: the only metric, else
+            ``accuracy`` where present, else none: queries must name one).
         description: one line saying where the numbers come from.
     """
 
@@ -36,7 +37,15 @@ class Benchmark:
                 raise ValueError(f"metric {metric} has {values.shape} values for {len(self.archs)} archs")
         if not self._values:
             raise ValueError(f"benchmark {name} has no metric")
-        self.default_metric = default_metric or ("accuracy" if "accuracy" in self._values else next(iter(self._values)))
+        if default_metric is None and len(self._values) == 1:
+            default_metric = next(iter(self._values))
+        elif default_metric is None and "accuracy" in self._values:
+            default_metric = "accuracy"
+        if default_metric is not None and default_metric not in self._values:
+            raise UnknownNameError(f"metric of {name}", default_metric, self._values)
+        #: the metric used when none is named; ``None`` when there are several and none is
+        #: ``accuracy`` (then every query must name one)
+        self.default_metric: str | None = default_metric
 
     @property
     def metrics(self) -> list[str]:
@@ -57,6 +66,8 @@ class Benchmark:
     def values(self, metric: str | None = None) -> np.ndarray:
         """All values of ``metric``, in :attr:`archs` order (read-only)."""
         metric = self.default_metric if metric is None else metric
+        if metric is None:
+            raise ConfigError(f"benchmark {self.name} has several metrics ({', '.join(self._values)}); say which with metric=")
         if not isinstance(metric, str) or metric not in self._values:
             raise UnknownNameError(f"metric of {self.name}", metric, self._values)
         out = self._values[metric].view()

@@ -52,6 +52,9 @@ def load_generator(name: str | None, space: Any):
 
     if name is None:
         if space.defaults.generator is None:
+            from nag.generator.layouts import layout_for
+
+            layout_for(space)  # a space the generator cannot sample says so first
             raise ConfigError(f"no generator ships for space {space.name}; pass generator=DIR (one saved by Generator.save)")
         return Generator.from_pretrained(space.defaults.generator)
     if Path(name).is_dir():

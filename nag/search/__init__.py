@@ -35,7 +35,8 @@ def strategy_options(name: str) -> dict[str, Any]:
 
 
 def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100, seed: int | None = 0,
-        maximize: bool = True, space: Any = None, progress: bool = False, **options: Any) -> Trajectory:  # fmt: skip
+        maximize: bool = True, space: Any = None, progress: bool = False, outside: str = "skip",
+        **options: Any) -> Trajectory:  # fmt: skip
     """Search ``bench`` with ``strategy`` for at most ``budget`` distinct queries.
 
     Args:
@@ -48,6 +49,9 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
         maximize: whether larger values are better.
         space: the search space (a ``SearchSpace`` or its name) when ``bench`` is a callable.
         progress: show a progress bar over queries.
+        outside: for a benchmark that holds only part of its space (a user's table):
+            ``"skip"`` searches within its archs, ``"nan"`` over the whole space, the archs
+            it lacks scoring NaN (the worst).
         **options: strategy options (e.g. ``population``, ``sample_size`` for ``"re"``).
 
     Returns:
@@ -66,7 +70,7 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
         raise ConfigError(f"strategy {strategy!r} has no option(s) {sorted(unknown)}; it takes: {sorted(allowed) or 'none'}")
     _check_option_types(strategy, options)
     rng = seeds.rng(seed)
-    oracle = make_oracle(bench, metric, space, budget, maximize, strategy)
+    oracle = make_oracle(bench, metric, space, budget, maximize, strategy, outside)
     bar = _LazyBar(budget, f"search {strategy}") if progress else None
     if bar is not None:
         oracle.on_query = bar.update

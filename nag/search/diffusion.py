@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from nag.errors import CheckpointError, ConfigError
+from nag.errors import ConfigError
 from nag.search.oracle import Oracle
 
 WARM_STARTS = ("auto", "generator", "proxies")
@@ -81,10 +81,9 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
 
         load_table(space.name)  # no table for this space: fail before any query
     if generator is None:
-        try:
-            generator = Generator.from_pretrained(space.name)
-        except CheckpointError:
-            generator = Generator.fit(space)
+        shipped = space.defaults.generator
+        generator = Generator.from_pretrained(shipped) if shipped is not None else Generator.fit(space)
+
     def seed() -> int:
         return int(rng.integers(0, 2**31))
 

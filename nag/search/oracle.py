@@ -81,19 +81,33 @@ class Oracle:
         return value if self.maximize else -value
 
 
+#: what a search over a benchmark does with the archs its table lacks
+OUTSIDE = ("skip", "nan")
+
+
 def make_oracle(bench: Benchmark | Callable, metric: str | None, space: SearchSpace | str | None, budget: int,
-                maximize: bool, strategy: str) -> Oracle:  # fmt: skip
-    """An oracle over a :class:`Benchmark` (``metric`` of it) or over any callable."""
+                maximize: bool, strategy: str, outside: str = "skip") -> Oracle:  # fmt: skip
+    """An oracle over a :class:`Benchmark` (``metric`` of it) or over any callable.
+
+    A benchmark that holds only part of its space (a user's table) is searched within its
+    archs (``outside="skip"``: the strategies see a :class:`~nag.spaces.subset.SubsetSpace`),
+    or over the whole space with NaN for the archs it lacks (``outside="nan"``)."""
     from nag import spaces
+    from nag.spaces.subset import SubsetSpace
 
     if isinstance(space, str):
         space = spaces.get(space)
+    if outside not in OUTSIDE:
+        raise ConfigError(f"outside must be one of {', '.join(OUTSIDE)}, got {outside!r}")
     if isinstance(bench, Benchmark):
         metric = metric or bench.default_metric
-        bench.values(metric)  # unknown metric: fail before any work
+        values = bench.values(metric)  # unknown metric: fail before any work
         if space is not None and space.name != bench.space.name:
             raise ConfigError(f"benchmark {bench.name} belongs to space {bench.space.name}, not {space.name}")
-        fn, space = (lambda archs: bench.query_many(archs, metric)), bench.space
+        space = bench.space
+        if len(bench) < space.size and outside == "skip":
+            space = SubsetSpace(space, bench.archs, label=f"benchmark {bench.name}")
+        fn = lambda archs: np.array([values[bench.index(a)] if a in bench else np.nan for a in archs])  # noqa: E731
     elif callable(bench):
         if space is None:
             raise ConfigError("searching over a callable needs space= (a SearchSpace or its name)")

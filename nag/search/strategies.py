@@ -17,12 +17,29 @@ from nag.errors import ConfigError
 from nag.search.oracle import Oracle
 
 
+#: spaces up to this many archs are listed and shuffled; larger ones are sampled
+LISTED = 10**6
+
+
 def unseen_archs(oracle: Oracle, rng: np.random.Generator) -> Iterator[Any]:
-    """The space's archs in a random order, skipping those already queried."""
-    archs = oracle.space.all_archs()
-    for i in rng.permutation(len(archs)):
-        if not oracle.seen(archs[i]):
-            yield archs[i]
+    """The space's archs in a uniformly random order, skipping those already queried.
+
+    A space of up to :data:`LISTED` archs is listed and shuffled; a larger one is never
+    listed: archs are drawn uniformly (``space.sample``) and those drawn before (kept by
+    hash) or queried are skipped, which is uniform sampling without replacement."""
+    space = oracle.space
+    if space.size <= LISTED:
+        archs = space.all_archs()
+        for i in rng.permutation(len(archs)):
+            if not oracle.seen(archs[i]):
+                yield archs[i]
+        return
+    drawn: set[Any] = set()
+    while len(drawn) < space.size:
+        for arch in space.sample(64, seed=rng):
+            if arch not in drawn and not oracle.seen(arch):
+                drawn.add(arch)
+                yield arch
 
 
 def random_search(oracle: Oracle, rng: np.random.Generator) -> None:
