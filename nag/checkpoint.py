@@ -72,7 +72,10 @@ def load_checkpoint(directory: Path | str, kind: str,
         raise CheckpointError(f"{config_path} is a {config.get('kind')!r:.80} checkpoint, not a {kind!r} one")
     check_digest(config, config_path, weights_path)
     try:
-        tensors = load_file(str(weights_path))
+        # copies in fresh memory: a view into the file's buffer can be unaligned, and
+        # float kernels then take another path, so a loaded model would not predict
+        # bit-identically to the one saved
+        tensors = {name: t.clone() for name, t in load_file(str(weights_path)).items()}
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{weights_path} is corrupted or not safetensors: {e}") from None
     check_finite(tensors, weights_path, allow_nonfinite)

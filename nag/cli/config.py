@@ -120,7 +120,8 @@ class FitConfig:
     """``nag fit``: fit a predictor on ``n_labels`` random archs of a benchmark and measure
     its ranking on the rest."""
 
-    bench: str = "nb201-cifar10"
+    bench: str = "nb201-cifar10"  # a shipped benchmark, or a results table (.csv, .json, .jsonl, .parquet) with space=
+    space: Optional[str] = None  # the table's space: a name or a space file (.yaml)
     metric: Optional[str] = None
     n_labels: int = 100  # 2 or more, and fewer than the benchmark's archs
     seed: int = seed_field()
@@ -132,6 +133,24 @@ class FitConfig:
     gp_kernel: str = "matern32"  # or matern12, matern52, rbf (nag.predictors.gp.KERNELS)
     gp_adjacency: bool = True  # the GP also reads the adjacency-with-ops encoding (nag.encoder.adjacency)
     test_cap: int = bounded(5000, 2)  # held-out archs the rank correlations are measured on
+    out: Optional[str] = output(folder=True)
+    quiet: bool = False
+
+
+@dataclass
+class FinetuneConfig:
+    """``nag finetune``: fine-tune a saved predictor on ``n_labels`` random archs of a
+    benchmark or table (another dataset, objective or space) and measure its ranking on the rest."""
+
+    ckpt: str = "nb201-cifar10"  # a folder, or the name of a shipped predictor
+    bench: str = "nb201-cifar10"  # a shipped benchmark, or a results table with space=
+    space: Optional[str] = None  # the table's space: a name or a space file (.yaml)
+    metric: Optional[str] = None
+    n_labels: int = 50
+    seed: int = seed_field()
+    mode: str = "heads"  # heads (encoder frozen) | full
+    epochs: Optional[int] = bounded(None, 1, 1_000_000)  # default: the predictor's finetune_epochs
+    test_cap: int = bounded(5000, 2)
     out: Optional[str] = output(folder=True)
     quiet: bool = False
 
@@ -206,7 +225,7 @@ class TrainArchConfig:
 
 
 SCHEMAS = {"spaces": SpacesConfig, "bench": BenchConfig, "search": SearchConfig, "sample": SampleConfig,
-           "demo": DemoConfig, "pretrain": PretrainCommandConfig, "fit": FitConfig, "predict": PredictConfig,
+           "demo": DemoConfig, "pretrain": PretrainCommandConfig, "fit": FitConfig, "finetune": FinetuneConfig, "predict": PredictConfig,
            "export": ExportConfig, "draw": DrawConfig, "train-arch": TrainArchConfig}  # fmt: skip
 
 

@@ -23,7 +23,8 @@ commands:
                               archs from the space's diffusion generator, guided and constrained
   demo [n=16 seed=0]          predictor-guided generator samples next to random archs, with true accuracy
   pretrain [epochs=6 out=DIR]   contrastive pretraining of the graph encoder
-  fit bench=nb201-cifar10 metric=accuracy n_labels=100 [encoder=pretrained|scratch out=DIR]
+  fit bench=nb201-cifar10|TABLE.csv [space=NAME|FILE.yaml] metric=accuracy n_labels=100 [encoder=pretrained|scratch out=DIR]
+  finetune ckpt=NAME|DIR bench=NAME|TABLE.csv [space=NAME|FILE.yaml] n_labels=50 [mode=heads|full out=DIR]
   predict ckpt=DIR|NAME archs=FILE [out=FILE.jsonl|.csv]
   export space=nb201 arch="|...|"|best-of:FILE.jsonl out=FILE [format=onnx|torchscript|torch.export
           num_classes=10 resolution=32 C=16 N=5 in_channels=3 in_dim=16 hidden=64 dynamic=true check=true]
@@ -32,7 +33,8 @@ commands:
   train-arch space=nb201 arch="|...|"|best-of:FILE.jsonl data=digits|karate|DIR [epochs=5 out=DIR resume=true
           model.C=16 model.N=5 lr=0.05 amp=auto device=auto]  train one arch, save weights + results.json
 
-Options are Hydra overrides checked against typed configs (nag/configs, also ./configs)."""
+space= takes a space's name (nag spaces) or a space file (.yaml). Options are Hydra overrides
+checked against typed configs (nag/configs, also ./configs)."""
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 

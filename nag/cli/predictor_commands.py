@@ -7,6 +7,7 @@ import io
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig
@@ -15,6 +16,7 @@ from scipy.stats import kendalltau, spearmanr
 from nag import bench as benchmarks
 from nag.atomic_write import write_atomic
 from nag.cli.arch_arg import read_text
+from nag.cli.bench_arg import load_benchmark, metric_of
 from nag.cli.table import format_table
 from nag.errors import CheckpointError, ConfigError
 
@@ -41,34 +43,71 @@ def cmd_pretrain(cfg: DictConfig) -> int:
 def cmd_fit(cfg: DictConfig) -> int:
     from nag.predictors import Predictor
 
-    b = benchmarks.load(cfg.bench)
-    metric = cfg.metric or b.default_metric
-    archs, values = b.table(metric)
-    if not 2 <= cfg.n_labels < len(archs):
-        raise ConfigError(f"n_labels must be in 2..{len(archs) - 1}, got {cfg.n_labels}")
+    b = load_benchmark(cfg.bench, cfg.space)
+    metric = metric_of(b, cfg.metric)
     if cfg.encoder not in ("pretrained", "scratch"):
         raise ConfigError(f"encoder must be 'pretrained' or 'scratch', got {cfg.encoder!r}")
-    encoder = cfg.encoder
-    order = np.random.default_rng(cfg.seed).permutation(len(archs))
-    train, test = order[: cfg.n_labels], order[cfg.n_labels :][: cfg.test_cap]
-    predictor = Predictor(encoder=encoder, space=b.space, seed=cfg.seed, epochs=cfg.epochs, targets=cfg.targets,
+    (train, y), test = _split(b, metric, cfg.n_labels, cfg.seed, cfg.test_cap)
+    predictor = Predictor(encoder=cfg.encoder, space=b.space, seed=cfg.seed, epochs=cfg.epochs, targets=cfg.targets,
                           gp_weight=cfg.gp_weight, gp_kernel=cfg.gp_kernel, gp_adjacency=cfg.gp_adjacency,
                           progress=not cfg.quiet)  # fmt: skip
     start = time.perf_counter()
-    predictor.fit([archs[i] for i in train], values[train], metric=metric, mode=cfg.mode)
-    mean, _ = predictor.predict([archs[i] for i in test])
-    reached = {"spearman": float(spearmanr(mean, values[test])[0]), "kendall": float(kendalltau(mean, values[test])[0]),
-               "test_archs": len(test), "seconds": time.perf_counter() - start}  # fmt: skip
+    predictor.fit(train, y, metric=metric, mode=cfg.mode)
+    reached = _held_out(predictor, test, start)
     print(f"{cfg.bench} {metric}: {cfg.n_labels} labels, encoder {cfg.encoder}, mode {cfg.mode}, seed {cfg.seed}")
-    print(format_table(["held-out archs", "Spearman", "Kendall tau", "seconds"],
-                       [[len(test), reached["spearman"], reached["kendall"], reached["seconds"]]]))  # fmt: skip
+    _print_reached(reached)
     if cfg.out:
         command = (f"nag fit bench={cfg.bench} metric={metric} n_labels={cfg.n_labels} seed={cfg.seed} "
                    f"encoder={cfg.encoder} mode={cfg.mode} epochs={cfg.epochs} targets={cfg.targets} gp_weight={cfg.gp_weight} gp_kernel={cfg.gp_kernel} "
-                   f"gp_adjacency={str(cfg.gp_adjacency).lower()}")  # fmt: skip
+                   f"gp_adjacency={str(cfg.gp_adjacency).lower()}" + (f" space={cfg.space}" if cfg.space else ""))  # fmt: skip
         predictor.save(cfg.out, extra={"bench": cfg.bench, "reached": reached, "command": command})
         print(f"predictor saved to {cfg.out}")
     return 0
+
+
+def cmd_finetune(cfg: DictConfig) -> int:
+    b = load_benchmark(cfg.bench, cfg.space)
+    metric = metric_of(b, cfg.metric)
+    if cfg.mode not in ("heads", "full"):
+        raise ConfigError(f"mode must be 'heads' or 'full', got {cfg.mode!r}")
+    (train, y), test = _split(b, metric, cfg.n_labels, cfg.seed, cfg.test_cap)
+    predictor = load_predictor(cfg.ckpt)
+    if len(predictor.metrics) != 1:
+        raise ConfigError(f"predictor {cfg.ckpt} predicts {', '.join(predictor.metrics)}; finetune takes one metric")
+    start = time.perf_counter()
+    predictor.finetune(train, y, mode=cfg.mode, epochs=cfg.epochs, space=b.space)
+    reached = _held_out(predictor, test, start)
+    print(f"{cfg.ckpt} finetuned on {cfg.bench} {metric}: {cfg.n_labels} labels, mode {cfg.mode}, seed {cfg.seed}")
+    _print_reached(reached)
+    if cfg.out:
+        command = (f"nag finetune ckpt={cfg.ckpt} bench={cfg.bench} metric={metric} n_labels={cfg.n_labels} seed={cfg.seed} "
+                   f"mode={cfg.mode}" + (f" epochs={cfg.epochs}" if cfg.epochs else "") + (f" space={cfg.space}" if cfg.space else ""))  # fmt: skip
+        predictor.save(cfg.out, extra={"bench": cfg.bench, "reached": reached, "command": command})
+        print(f"predictor saved to {cfg.out}")
+    return 0
+
+
+def _split(b: benchmarks.Benchmark, metric: str, n_labels: int, seed: int, test_cap: int) -> tuple[tuple, tuple]:
+    """``n_labels`` random rows of ``b`` (archs, values) to learn from, and up to ``test_cap``
+    of the others to measure the ranking on."""
+    archs, values = b.table(metric)
+    if not 2 <= n_labels < len(archs):
+        raise ConfigError(f"n_labels must be in 2..{len(archs) - 1}, got {n_labels}")
+    order = np.random.default_rng(seed).permutation(len(archs))
+    train, test = order[:n_labels], order[n_labels:][:test_cap]
+    return ([archs[i] for i in train], values[train]), ([archs[i] for i in test], values[test])
+
+
+def _held_out(predictor: Any, test: tuple, start: float) -> dict[str, Any]:
+    archs, values = test
+    mean, _ = predictor.predict(archs)
+    return {"spearman": float(spearmanr(mean, values)[0]), "kendall": float(kendalltau(mean, values)[0]),
+            "test_archs": len(archs), "seconds": time.perf_counter() - start}  # fmt: skip
+
+
+def _print_reached(reached: dict[str, Any]) -> None:
+    print(format_table(["held-out archs", "Spearman", "Kendall tau", "seconds"],
+                       [[reached["test_archs"], reached["spearman"], reached["kendall"], reached["seconds"]]]))  # fmt: skip
 
 
 def _read_archs(path: str | None) -> list[str]:
@@ -127,4 +166,4 @@ def cmd_predict(cfg: DictConfig) -> int:
     return 0
 
 
-COMMANDS = {"pretrain": cmd_pretrain, "fit": cmd_fit, "predict": cmd_predict}
+COMMANDS = {"pretrain": cmd_pretrain, "fit": cmd_fit, "finetune": cmd_finetune, "predict": cmd_predict}

@@ -205,7 +205,7 @@ class Generator:
         """Write ``weights.safetensors`` + ``config.json`` into ``directory``."""
         tensors = {f"denoiser.{k}": v for k, v in self.denoiser.state_dict().items()}
         tensors["marginals"] = self.noise.marginals
-        config = {"space": self.space.name, "generator": self.config.to_dict(), "report": self.report, **extra}
+        config = {**spaces.record(self.space), "generator": self.config.to_dict(), "report": self.report, **extra}
         return save_checkpoint(directory, "generator", tensors, config)
 
     @classmethod
@@ -218,8 +218,10 @@ class Generator:
         name = config_value(config, "space", config_path, lambda v: isinstance(v, str), "the name of a registered space")
         generator_config = config_section(config, "generator", config_path, GeneratorConfig)
         report = config_value(config, "report", config_path, is_object, "a JSON object", default={})
+        document = config_value(config, "space_document", config_path, is_object, "a space declaration", default=None)
         try:
-            layout = layout_for(spaces.get(name))
+            space = spaces.from_record(name, document)
+            layout = layout_for(space)
         except ConfigError as e:
             raise CheckpointError(f"{config_path} does not describe a generator: {e}") from None
         marginals = tensors.pop("marginals", None)
@@ -232,7 +234,7 @@ class Generator:
             raise CheckpointError(f"{source}: marginals are not distributions over each slot's options")
         denoiser = {k.removeprefix("denoiser."): v for k, v in tensors.items()}
         check_shapes(lambda: Denoiser(layout, generator_config.denoiser()), denoiser, source)
-        generator = cls(name, generator_config, device)
+        generator = cls(space, generator_config, device)
         load_state(generator.denoiser, denoiser, source)
         generator.noise = MarginalNoise(marginals.to(generator.device))
         generator.report = report

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 
+from nag import spaces
 from nag.checkpoint import (CONFIG, WEIGHTS, build_loaded, config_section, config_value, is_object, load_checkpoint,
                             save_checkpoint)  # fmt: skip
 from nag.encoder import Encoder, EncoderConfig
@@ -330,7 +331,7 @@ class Predictor:
         for i, gp in enumerate(self.gps):
             tensors.update(gp_tensors(gp, i))
         config = {"predictor": self.config.to_dict(), "encoder": self.encoder.config.to_dict(), "metrics": self.metrics,
-                  "space": self.space.name if self.space else None, "report": self.report, **(extra or {})}  # fmt: skip
+                  **spaces.record(self.space), "report": self.report, **(extra or {})}  # fmt: skip
         return save_checkpoint(directory, CHECKPOINT_KIND, tensors, config)
 
     @classmethod
@@ -346,9 +347,10 @@ class Predictor:
         space = config_value(config, "space", config_path, lambda v: v is None or isinstance(v, str),
                              "a space name, or null for a predictor fitted on graphs", default=None)  # fmt: skip
         report = config_value(config, "report", config_path, is_object, "a JSON object", default={})
+        document = config_value(config, "space_document", config_path, is_object, "a space declaration", default=None)
         encoder = build_loaded(lambda: Encoder(encoder_config), _strip(tensors, "encoder."), source)
         try:
-            predictor = cls(encoder=encoder, space=space, config=predictor_config)
+            predictor = cls(encoder=encoder, space=spaces.from_record(space, document), config=predictor_config)
         except ConfigError as e:  # a space this nag does not know
             raise CheckpointError(f"{config_path}: {e}") from None
         predictor.metrics, predictor.report = list(metrics), report
@@ -397,16 +399,12 @@ def items_space(items: Sequence[Any], default: Any) -> Any:
         raise ConfigError(f"the items are archs of several spaces ({', '.join(sorted(names))}); give one space's archs at a time")
     if not names:
         return default
-    from nag import spaces
-
     return spaces.get(names.pop())
 
 
 def _resolve_space(space: Any):
     if space is None or not isinstance(space, str):
         return space
-    from nag import spaces
-
     return spaces.get(space)
 
 

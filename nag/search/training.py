@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from nag import spaces
 from nag.atomic_write import write_atomic
 from nag.search.results_table import TableLock, append_row, complete_lines
 from nag.errors import ConfigError, DatasetError, TrainingError
@@ -44,6 +45,7 @@ class TrainJob:
     config: dict[str, Any]
     data_options: dict[str, Any] = field(default_factory=dict)
     build: dict[str, Any] = field(default_factory=dict)
+    space_document: dict[str, Any] | None = None  # a declared space's declaration, for worker processes
 
 
 def _dataset(name: str, options: dict[str, Any]) -> Any:
@@ -60,10 +62,9 @@ def _cached_dataset(name: str, options: str) -> Any:
 
 def run_train_job(job: TrainJob) -> dict[str, Any]:
     """Train ``job.arch`` and return its table row (runs in a worker; data is loaded once per worker)."""
-    from nag import spaces
     from nag.train import train_arch
 
-    space = spaces.get(job.space)
+    space = spaces.from_record(job.space, job.space_document)
     data = _dataset(job.data, job.data_options)
     try:
         result = train_arch(space, job.arch, data, TrainConfig(**job.config), **job.build)
@@ -96,7 +97,6 @@ class TrainingOracle:
                  table: str | Path | None = None, executor: Any = "process", executor_options: dict[str, Any] | None = None,
                  metric: str = "val_accuracy", data_options: dict[str, Any] | None = None,
                  build: dict[str, Any] | None = None):  # fmt: skip
-        from nag import spaces
         from nag.executors import make_executor
 
         self.space = spaces.get(space) if isinstance(space, str) else space
@@ -141,8 +141,9 @@ class TrainingOracle:
         self.reused |= {a for a in distinct if a in self.rows and a not in self._trained}
         todo = [a for a in distinct if a not in self.rows]
         if todo:
-            jobs = [TrainJob(self.space.name, self.space.to_str(a), self.data, self.config.to_dict(), self.data_options, self.build)
-                    for a in todo]  # fmt: skip
+            record = spaces.record(self.space)
+            jobs = [TrainJob(self.space.name, self.space.to_str(a), self.data, self.config.to_dict(), self.data_options, self.build,
+                             record.get("space_document")) for a in todo]  # fmt: skip
             self.executor.map(run_train_job, jobs, on_result=lambda i, row: self._record(todo[i], row))
         return np.asarray([_number(self.rows[a][self.metric]) for a in archs], dtype=np.float64)
 

@@ -33,17 +33,19 @@ SPACE_FILES = (".yaml", ".yml", ".json")
 def get(name: str) -> SearchSpace:
     """The search space registered as ``name`` (one shared instance per name), or the space
     declared in the file ``name`` (``.yaml``/``.yml``/``.json``: loaded and registered)."""
-    if isinstance(name, str) and name.endswith(SPACE_FILES) and name not in _FACTORIES and name not in _BUILT_IN:
+    if not isinstance(name, str):
+        raise UnknownNameError("space", name, names())
+    if name.endswith(SPACE_FILES) and name not in _FACTORIES and name not in _BUILT_IN:
         return register_space(load(name))
     if name not in _SPACES:
         _SPACES[name] = _factory(name)()
     return _SPACES[name]
 
 
-def _factory(name: Any) -> Callable[[], SearchSpace]:
-    if isinstance(name, str) and name in _FACTORIES:
+def _factory(name: str) -> Callable[[], SearchSpace]:
+    if name in _FACTORIES:
         return _FACTORIES[name]
-    if isinstance(name, str) and name in _BUILT_IN:
+    if name in _BUILT_IN:
         module, factory, args = _BUILT_IN[name]
         return lambda: getattr(importlib.import_module(module), factory)(*args)
     raise UnknownNameError("space", name, names())
@@ -87,6 +89,30 @@ def of(arch: Any) -> SearchSpace:
     return get(name)
 
 
+def record(space: SearchSpace | None) -> dict[str, Any]:
+    """What a checkpoint stores of ``space`` to find it again in a fresh process: its name,
+    and for a space nag does not ship (a declared one) its declaration document."""
+    if space is None:
+        return {"space": None}
+    if space.name in _BUILT_IN or not hasattr(space, "declared_choices"):
+        return {"space": space.name}
+    from nag.spaces.declared.document import to_dict
+
+    return {"space": space.name, "space_document": to_dict(space)}
+
+
+def from_record(name: str | None, document: Any = None) -> SearchSpace | None:
+    """The space a checkpoint's :func:`record` names: registered already (or built in), or
+    registered now from its declaration document."""
+    if name is None:
+        return None
+    if document is not None and name not in names():
+        from nag.spaces.declared.document import from_dict
+
+        return register_space(from_dict(document, source=f"the declaration of space {name!r}"))
+    return get(name)
+
+
 def load(path: str | Path) -> SearchSpace:
     """The space declared in a YAML or JSON file (see :mod:`nag.spaces.declared.document`)."""
     from nag.spaces.declared.document import load as load_document
@@ -94,4 +120,4 @@ def load(path: str | Path) -> SearchSpace:
     return load_document(path)
 
 
-__all__ = ["SearchSpace", "SpaceDefaults", "get", "names", "register", "register_space", "of", "load"]
+__all__ = ["SearchSpace", "SpaceDefaults", "get", "names", "register", "register_space", "of", "load", "record", "from_record"]
