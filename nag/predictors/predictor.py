@@ -394,12 +394,14 @@ def _strip(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
 def items_space(items: Sequence[Any], default: Any) -> Any:
     """The space the arch objects among ``items`` belong to (``ConfigError`` if they come
     from several), else ``default`` (strings, tuples and graphs carry no space)."""
-    names = {name for name in (getattr(item, "space_name", None) for item in items) if isinstance(name, str)}
-    if len(names) > 1:
-        raise ConfigError(f"the items are archs of several spaces ({', '.join(sorted(names))}); give one space's archs at a time")
-    if not names:
-        return default
-    return spaces.get(names.pop())
+    found: dict[str, Any] = {}
+    for item in items:
+        name = getattr(item, "space_name", None)
+        if isinstance(name, str) and name not in found:
+            found[name] = spaces.of(item)
+    if len(found) > 1:
+        raise ConfigError(f"the items are archs of several spaces ({', '.join(sorted(found))}); give one space's archs at a time")
+    return found.popitem()[1] if found else default
 
 
 def _resolve_space(space: Any):

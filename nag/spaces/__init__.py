@@ -82,7 +82,11 @@ def _definition(space: SearchSpace) -> str | None:
 
 
 def of(arch: Any) -> SearchSpace:
-    """The space an arch object belongs to (every arch type of nag's spaces knows its own)."""
+    """The space an arch object belongs to (every arch type of nag's spaces knows its own;
+    an arch of a declared space carries the space itself, registered or not)."""
+    carried = getattr(arch, "space", None)
+    if isinstance(carried, SearchSpace):
+        return carried
     name = getattr(arch, "space_name", None)
     if not isinstance(name, str):
         raise ConfigError(f"{type(arch).__name__} {arch!r:.60} is not an arch of a nag space; pass space=")

@@ -251,6 +251,13 @@ class DeclaredSpace(SearchSpace[DeclaredArch]):
             self._all_archs = list(self.enumerate())
         return self._all_archs
 
+    def layout(self) -> Any:
+        """The generator's layout read off the declaration: one node per choice, in order,
+        whose type is the choice's option (absent choices sit at their canonical option 0)."""
+        from nag.diffusion.layout import GraphLayout, Slot
+
+        return GraphLayout(len(self.declared_choices), tuple(Slot("node", (i,), size) for i, size in enumerate(self.choice_sizes())))
+
     # ------------------------------------------------------------------ costs
     @property
     def cost_names(self) -> tuple[str, ...]:
