@@ -15,14 +15,9 @@ from scipy.stats import spearmanr
 
 from nag import Generator, Predictor, bench, spaces
 from nag.errors import ConfigError
-from nag.spaces.declared import Choice, DeclaredSpace
-from nag.spaces.nb201 import graph as nb201_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 SPACE_FILE = ROOT / "examples" / "tnb101_micro" / "space.yaml"
-NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-EDGES = ("e1_0", "e2_0", "e2_1", "e3_0", "e3_1", "e3_2")
-NB201_TEXT = "|{e1_0}~0|+|{e2_0}~0|{e2_1}~1|+|{e3_0}~0|{e3_1}~1|{e3_2}~2|"
 
 pytestmark = pytest.mark.filterwarnings("ignore:tracing NB201Network")
 
@@ -56,17 +51,10 @@ def table(tnb, tmp_path_factory):
     return path, sampled, np.array([by_text[tnb.to_str(a)] for a in sampled])
 
 
-def _declared_nb201() -> DeclaredSpace:
-    def to_graph(arch, level, **options):
-        ops = tuple(arch[e] for e in EDGES)
-        return nb201_graph.cell_graph(ops) if level == "cell" else nb201_graph.network_graph(ops, **options)
-
-    return DeclaredSpace("nb201-declared", [Choice(e, NB201_OPS) for e in EDGES], text=NB201_TEXT,
-                         to_graph=to_graph, levels=("cell", "network"))  # fmt: skip
-
-
 def test_nb201_declared_equals_the_built_in_space():
-    declared, built_in = _declared_nb201(), spaces.get("nb201")
+    from examples.declared_nb201 import make_space
+
+    declared, built_in = make_space(), spaces.get("nb201")
     assert declared.size == built_in.size == 15625
     texts = [declared.to_str(a) for a in declared.enumerate()]
     assert sorted(texts) == sorted(built_in.to_str(a) for a in built_in.enumerate())
