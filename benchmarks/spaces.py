@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -38,20 +39,31 @@ SMALL = {"mbv3": {"num_classes": 10, "resolution": 32}, "darts": {"C": 16, "laye
 INPUTS = {"mbv3": (2, 3, 32, 32), "darts": (2, 3, 32, 32), "nb201": (2, 3, 32, 32)}
 
 
-def per_second(fn: Callable[[], Any], count: int, repeats: int) -> float:
-    """Median of ``count / seconds`` over ``repeats`` calls of ``fn``."""
+def per_second(fn: Callable[[int], Any], count: int, repeats: int) -> float:
+    """Median of ``count / seconds`` over ``repeats`` calls ``fn(repeat)`` (each repeat gets
+    archs of its own, so no cache of an earlier repeat serves it)."""
     rates = []
-    for _ in range(repeats):
+    for repeat in range(repeats):
         start = time.perf_counter()
-        fn()
+        fn(repeat)
         rates.append(count / (time.perf_counter() - start))
     return statistics.median(rates)
 
 
+def fresh(space: Any, n: int, parts: int, seed: int) -> list[list[Any]]:
+    """``parts`` lists of ``n`` archs of ``space``, no arch in two of them."""
+    if hasattr(space, "sample_distinct"):
+        archs = space.sample_distinct(n * parts, seed=seed)
+    else:  # a small built-in space: a permutation of its archs
+        every = space.all_archs()
+        archs = [every[i] for i in np.random.default_rng(seed).permutation(len(every))[: n * parts]]
+    return [archs[i * n : (i + 1) * n] for i in range(parts)]
+
+
 def space_figures(name: str, n_sample: int, n_graphs: int, n_builds: int, repeats: int) -> dict[str, Any]:
     space = spaces.get(name)
-    archs = space.sample(n_graphs, seed=0)
-    level = "network"
+    parts = fresh(space, n_graphs, 2 * repeats, seed=0)
+    graphed, featurized = parts[::2], parts[1::2]
     built = space.sample(n_builds, seed=1)
     x = torch.randn(*INPUTS[name])
 
@@ -66,11 +78,11 @@ def space_figures(name: str, n_sample: int, n_graphs: int, n_builds: int, repeat
 
     return {
         "size": str(space.size),
-        "sampled_per_s": per_second(lambda: space.sample(n_sample, seed=2), n_sample, repeats),
-        "network_graphs_per_s": per_second(lambda: [space.to_graph(a, level) for a in archs], n_graphs, repeats),
-        "featurized_per_s": per_second(lambda: featurize(archs, space, level=level), n_graphs, repeats),
-        "built_per_s_default_options": per_second(build_only, n_builds, repeats),
-        "built_and_run_per_s": per_second(lambda: build_and_run(SMALL[name]), n_builds, repeats),
+        "sampled_per_s": per_second(lambda r: space.sample(n_sample, seed=2 + r), n_sample, repeats),
+        "network_graphs_per_s": per_second(lambda r: [space.to_graph(a, "network") for a in graphed[r]], n_graphs, repeats),
+        "featurized_per_s": per_second(lambda r: featurize(featurized[r], space, level="network"), n_graphs, repeats),
+        "built_per_s_default_options": per_second(lambda r: build_only(), n_builds, repeats),
+        "built_and_run_per_s": per_second(lambda r: build_and_run(SMALL[name]), n_builds, repeats),
         "small_options": SMALL[name],
         "forward_input": list(INPUTS[name]),
     }
@@ -79,13 +91,13 @@ def space_figures(name: str, n_sample: int, n_graphs: int, n_builds: int, repeat
 def declared_nb201_figures(n_graphs: int, repeats: int) -> dict[str, Any]:
     """Built-in nb201 against nb201 declared in the space language (same archs, same graphs)."""
     declared, built_in = declared_nb201(), spaces.get("nb201")
-    archs = declared.sample(n_graphs, seed=0)
-    same = [built_in.from_str(declared.to_str(a)) for a in archs]
     figures = {}
-    for level in ("cell", "network"):
+    for seed, level in enumerate(("cell", "network")):
+        archs = fresh(declared, n_graphs, repeats, seed=seed)
+        same = [[built_in.from_str(declared.to_str(a)) for a in part] for part in archs]
         figures[level] = {
-            "built_in_per_s": per_second(lambda: featurize(same, built_in, level=level), n_graphs, repeats),
-            "declared_per_s": per_second(lambda: featurize(archs, declared, level=level), n_graphs, repeats),
+            "built_in_per_s": per_second(lambda r: featurize(same[r], built_in, level=level), n_graphs, repeats),
+            "declared_per_s": per_second(lambda r: featurize(archs[r], declared, level=level), n_graphs, repeats),
         }
         figures[level]["declared_over_built_in"] = figures[level]["declared_per_s"] / figures[level]["built_in_per_s"]
     return figures

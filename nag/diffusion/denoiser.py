@@ -71,8 +71,8 @@ class _Layer(nn.Module):
 class Denoiser(nn.Module):
     """Graph transformer over a :class:`GraphLayout`: ``forward(x [B,S,K], t [B]) -> logits [B,S,K]``.
 
-    Edge states live on the node pairs ``i < j`` only (layouts are DAGs in topological
-    order), which keeps the cost at ``N (N - 1) / 2`` pairs per graph.
+    Edge states live on the layout's node pairs (``i < j`` only: layouts are DAGs in
+    topological order), at most ``N (N - 1) / 2`` per graph.
     """
 
     def __init__(self, layout: GraphLayout, config: DenoiserConfig | None = None):
@@ -80,7 +80,7 @@ class Denoiser(nn.Module):
         self.layout, self.config = layout, config or DenoiserConfig()
         c, n, k, s = self.config, layout.n_nodes, layout.max_size, len(layout.slots)
         h = c.hidden
-        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        pairs = layout.node_pairs()
         self.node_pos = nn.Parameter(torch.randn(n, h) * 0.02)
         self.pair_pos = nn.Parameter(torch.randn(len(pairs), h) * 0.02)
         self.node_in, self.edge_in = nn.Linear(k, h, bias=False), nn.Linear(k, h, bias=False)

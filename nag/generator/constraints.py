@@ -1,8 +1,18 @@
 """Hard constraints on generated archs, e.g. ``{"params": ("<=", 1e6), "flops": "<=2e8"}``.
 
-Constraints are applied by *masking*: the metric is evaluated once on every arch of the
-(finite) space, the archs that pass form the sampler's :class:`ValidSet`, and the sampler
-can only complete assignments inside it. An output can therefore never violate one.
+How a constraint is met depends on the space and the metric:
+
+* **a space small enough to list:** the metric is evaluated once on every arch, the archs
+  that pass form the sampler's :class:`~nag.diffusion.ValidSet`, and the sampler can only
+  complete assignments inside it (exact);
+* **a larger space, an additive cost** of its analytic cost model (``space.cost_names``,
+  e.g. params and MACs): a bound on a sum over the choices, kept reachable slot by slot
+  through the cheapest and the dearest completion of every prefix
+  (:class:`~nag.diffusion.DiagramSet`; exact: every output meets it, no arch that meets
+  it is ruled out);
+* **a larger space, any other metric** (a user function in ``metrics=``): rejection. The
+  generator draws, keeps the archs that pass, and draws again a bounded number of times;
+  if too few pass it says how many of the drawn archs met the constraint.
 """
 
 from __future__ import annotations
@@ -85,3 +95,21 @@ def feasible(values: Mapping[str, np.ndarray], parsed: Mapping[str, tuple[str, f
         v = values[metric]
         ok &= ~np.isnan(v) & OPERATORS[op](v, bound)
     return ok
+
+
+def split_additive(parsed: Mapping[str, tuple[str, float]], space: Any, metrics: Any) -> tuple[dict, dict]:
+    """``parsed`` split into the bounds a decision diagram enforces exactly (costs of the
+    space's analytic model, read when ``metrics`` names no function for them) and the rest
+    (met by rejection). A metric that is neither raises ``ConfigError``."""
+    additive, other = {}, {}
+    costs = tuple(getattr(space, "cost_names", ()))
+    for metric, spec in parsed.items():
+        given = isinstance(metrics, Mapping) and metric in metrics
+        if metric in costs and not given:
+            additive[metric] = spec
+        elif given or (callable(metrics) and not isinstance(metrics, Mapping)):
+            other[metric] = spec
+        else:
+            raise ConfigError(f"{space.name} has no analytic cost {metric!r} (it computes: {', '.join(costs) or 'none'}); "
+                              f"pass metrics={{{metric!r}: fn(archs) -> values}} to constrain it")  # fmt: skip
+    return additive, other

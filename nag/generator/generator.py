@@ -14,14 +14,18 @@ import torch
 from nag import seeds, spaces
 from nag.checkpoint import (CONFIG, WEIGHTS, check_shapes, config_section, config_value, is_object, load_checkpoint, load_state,
                             save_checkpoint)  # fmt: skip
-from nag.diffusion import Denoiser, MarginalNoise, ValidSet, alpha_bar, sample, sampling_times, train_denoiser
+from nag.diffusion import DiagramSet, Denoiser, MarginalNoise, ValidSet, alpha_bar, sample, sampling_times, train_denoiser
 from nag.errors import CheckpointError, ConfigError
 from nag.generator import conditioning
 from nag.generator import constraints as constraint_specs
 from nag.generator.config import GeneratorConfig
-from nag.generator.layouts import layout_for
+from nag.generator.layouts import MAX_LISTED, layout_for
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "generators"
+#: uniform samples a generator of a space too large to list is fitted on by default
+FIT_SAMPLES = 20_000
+#: draws of ``n`` archs a constraint on a non-additive metric may take (rejection)
+REJECTION_ROUNDS = 20
 
 
 class Generator:
@@ -30,6 +34,11 @@ class Generator:
     Build one with :meth:`fit` (or :meth:`load` / :meth:`from_pretrained`), then
     :meth:`sample` archs, optionally guided (see :mod:`nag.guidance`) and constrained.
     Every sample is a member of the space (and meets the constraints) by construction.
+
+    A space of up to :data:`~nag.generator.layouts.MAX_LISTED` archs is listed once
+    (:attr:`universe`; a :class:`~nag.diffusion.ValidSet` of its rows). A larger one is
+    never listed: its rules and costs, compiled into a decision diagram, give a
+    :class:`~nag.diffusion.DiagramSet` (:attr:`universe` is ``None``).
     """
 
     def __init__(self, space: Any, config: GeneratorConfig | None = None, device: str | torch.device = "cpu"):
@@ -43,9 +52,14 @@ class Generator:
         self.alpha_bar = alpha_bar(self.config.schedule, self.config.steps)
         allowed = torch.arange(self.layout.max_size).view(1, -1) < torch.tensor(self.layout.sizes).view(-1, 1)
         self.noise = MarginalNoise((allowed / allowed.sum(-1, keepdim=True)).to(self.device))  # uniform until fit
-        self.universe = self.space.all_archs()
-        self._rows = {tuple(self.space.choices(a)): a for a in self.universe}
-        self.valid = ValidSet(np.array(list(self._rows)), self.layout.sizes, self.layout.max_size)
+        self.listed = self.space.size <= MAX_LISTED
+        if self.listed:
+            self.universe: list[Any] | None = self.space.all_archs()
+            self._rows = {tuple(self.space.choices(a)): a for a in self.universe}
+            self.valid: Any = ValidSet(np.array(list(self._rows)), self.layout.sizes, self.layout.max_size)
+        else:
+            self.universe, self._rows = None, {}
+            self.valid = DiagramSet(self.space.diagram, k=self.layout.max_size)
         self._feasible: dict[tuple, ValidSet] = {}
         self.report: dict[str, Any] = {}
         self.last: dict[str, Any] = {}
@@ -57,7 +71,18 @@ class Generator:
 
     def to_archs(self, rows: torch.Tensor) -> list[Any]:
         """Archs of valid slot assignments [n, S]."""
-        return [self._rows[tuple(r)] for r in rows.tolist()]
+        if self.listed:
+            return [self._rows[tuple(r)] for r in rows.tolist()]
+        return [self.space.from_choices(r) for r in rows.tolist()]
+
+    def draw_archs(self, n: int, seed: int | None = None) -> list[Any]:
+        """``n`` distinct archs of the space drawn uniformly (all of them if it holds fewer):
+        what a generator is fitted on by default, and what guidance trains its surrogate on."""
+        if self.listed:
+            rng = np.random.default_rng(seed)
+            pick = rng.choice(len(self.universe), size=min(n, len(self.universe)), replace=False)
+            return [self.universe[i] for i in pick]
+        return self.space.sample_distinct(min(n, self.space.size), seed=seed)
 
     def is_member(self, rows: torch.Tensor) -> torch.Tensor:
         """Whether each assignment [n, S] names a member of the space in any writing (the
@@ -71,9 +96,12 @@ class Generator:
     @classmethod
     def fit(cls, space: Any, archs: Sequence[Any] | None = None, weights: Sequence[float] | None = None,
             config: GeneratorConfig | None = None, progress: bool = False, device: str = "cpu",
-            conditions: Sequence[str | None] | None = None, **fields: Any) -> Generator:  # fmt: skip
-        """A generator fitted on ``archs`` (default: every arch of ``space``), each drawn with
-        probability proportional to ``weights`` (default: uniform) during training.
+            conditions: Sequence[str | None] | None = None, samples: int = FIT_SAMPLES, **fields: Any) -> Generator:  # fmt: skip
+        """A generator fitted on ``archs``, each drawn with probability proportional to
+        ``weights`` (default: uniform) during training. Without ``archs``: every arch of a
+        space small enough to list, else ``samples`` distinct archs drawn uniformly from it
+        (enough to learn each choice's options and how choices go together; validity and
+        constraints never depend on it, they come from the space's rules).
 
         ``conditions``: one name (or None) per arch, e.g. the dataset an arch is good on;
         the generator then learns an embedding per name and samples for one with
@@ -91,7 +119,12 @@ class Generator:
             config = dataclasses.replace(config, conditions=names)
             labels = torch.tensor([0 if c is None else names.index(c) + 1 for c in conditions])
         generator = cls(space, config, device)
-        archs = generator.universe if archs is None else list(archs)
+        fitted_on = "the archs given" if archs is not None else "every arch" if generator.listed else f"{samples:,} uniform samples"
+        if archs is None:
+            if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+                raise ConfigError(f"samples must be an int >= 1, got {samples!r}")
+            archs = generator.universe if generator.listed else generator.draw_archs(samples, seed=config.seed)
+        archs = list(archs)
         if not archs:
             raise ConfigError("Generator.fit needs at least one arch")
         rows = generator.to_rows(archs)
@@ -101,7 +134,7 @@ class Generator:
         losses = train_denoiser(generator.denoiser, generator.noise, generator.alpha_bar, rows, w,
                                 generator.config.training(), progress, labels)  # fmt: skip
         generator.report = {"archs": len(rows), "seconds": time.perf_counter() - started,
-                            "final_loss": float(np.mean(losses[-100:]))}  # fmt: skip
+                            "final_loss": float(np.mean(losses[-100:])), "fitted_on": fitted_on}  # fmt: skip
         return generator
 
     def _set_marginals(self, rows: torch.Tensor, w: torch.Tensor) -> None:
@@ -141,10 +174,38 @@ class Generator:
         started = time.perf_counter()
         self.denoiser.eval()
         denoise = conditioning.denoiser_for(self, embedding, float(condition_scale))
-        result = sample(denoise, self.noise, self.alpha_bar, times, valid, n, generator, guides, self.to_archs, self.is_member)
+        draw = lambda count: sample(denoise, self.noise, self.alpha_bar, times, valid, count, generator, guides,
+                                    self.to_archs, self.is_member)  # noqa: E731 fmt: skip
+        result = draw(n)
         archs = self.to_archs(result.x0)
-        self.last = {"raw_validity": result.raw_valid, "seconds": time.perf_counter() - started, "feasible": len(valid)}
+        rejection = self._rejected(constraints, metrics)
+        if rejection:
+            archs = self._by_rejection(archs, n, rejection, metrics, lambda: self.to_archs(draw(n).x0))
+        self.last = {"raw_validity": result.raw_valid, "seconds": time.perf_counter() - started,
+                     "feasible": valid.size if hasattr(valid, "size") else len(valid)}  # fmt: skip
         return archs
+
+    def _rejected(self, constraints: Mapping[str, Any] | None, metrics: Any) -> dict[str, tuple[str, float]]:
+        """The constraints met by rejection: none in a listed space, non-additive ones otherwise."""
+        parsed = constraint_specs.parse(constraints)
+        if self.listed or not parsed:
+            return {}
+        return constraint_specs.split_additive(parsed, self.space, metrics)[1]
+
+    def _by_rejection(self, archs: list[Any], n: int, parsed: dict[str, tuple[str, float]], metrics: Any,
+                      more: Any) -> list[Any]:  # fmt: skip
+        """``n`` archs meeting ``parsed`` (metrics from the user's functions): the passing ones
+        of ``archs``, then of further draws from ``more()``, at most :data:`REJECTION_ROUNDS` in all."""
+        kept, drawn = [], 0
+        for round_ in range(REJECTION_ROUNDS):
+            batch = archs if round_ == 0 else more()
+            drawn += len(batch)
+            values = {m: constraint_specs.metric_values(metrics, m, batch) for m in parsed}
+            kept += [a for a, ok in zip(batch, constraint_specs.feasible(values, parsed)) if ok]
+            if len(kept) >= n:
+                return kept[:n]
+        raise ConfigError(f"only {len(kept)} of {drawn} drawn archs met {dict(parsed)} (by rejection: "
+                          f"{', '.join(parsed)} is not an additive cost of {self.space.name}); loosen it or guide towards it")  # fmt: skip
 
     def sample_batches(self, n: int, batch_size: int = 4096, guidance: Any = None, seed: int | None = None,
                        **options: Any) -> Iterator[list[Any]]:  # fmt: skip
@@ -183,6 +244,11 @@ class Generator:
         excluded = frozenset(self.space.coerce(a) for a in exclude) if exclude is not None else frozenset()
         if not parsed and not excluded:
             return self.valid
+        if not self.listed:
+            additive, _ = constraint_specs.split_additive(parsed, self.space, metrics)
+            bounds = [(metric, op, bound) for metric, (op, bound) in additive.items()]
+            exclude_rows = np.array([self.space.choices(a) for a in excluded]) if excluded else None
+            return DiagramSet(self.space.diagram, bounds, exclude_rows, self.layout.max_size)
         cacheable = metrics is None or hasattr(metrics, "table")  # a Benchmark; user functions may change
         key = (tuple(sorted(parsed.items())), metrics.name if cacheable and metrics is not None else None, excluded)
         if not cacheable or key not in self._feasible:

@@ -91,10 +91,7 @@ class PredictorGuidance:
     def bind(self, generator: Any, **sample_kwargs: Any) -> _Bound:
         """Train the noise-aware surrogate for ``generator`` and (if asked) calibrate the scale
         on samples drawn like the real ones (``sample_kwargs``: constraints, exclude, ...)."""
-        rng = np.random.default_rng(self.seed)
-        universe = generator.universe
-        pick = rng.choice(len(universe), size=min(self.archs, len(universe)), replace=False)
-        archs = [universe[i] for i in pick]
+        archs = generator.draw_archs(self.archs, seed=self.seed)  # the whole space if it is smaller
         y = self.score(archs)
         y = fit_scaling("gauss", y).forward(y)  # order kept, the top spread out (module docstring)
         surrogate = _fit_surrogate(generator, generator.to_rows(archs), y, self.iterations, self.seed)

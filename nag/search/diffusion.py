@@ -96,7 +96,7 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         scores.extend(map(oracle.score, values))
 
     query(_first_round(generator, oracle, initial, warm_start, warm_pool, seed()))
-    while len(archs) < len(generator.universe):
+    while len(archs) < generator.space.size:
         y = np.asarray(scores)
         finite = np.isfinite(y)
         y = np.where(finite, y, y[finite].min() if finite.any() else 0.0)  # failed archs: as bad as the worst

@@ -253,10 +253,19 @@ class DeclaredSpace(SearchSpace[DeclaredArch]):
 
     def layout(self) -> Any:
         """The generator's layout read off the declaration: one node per choice, in order,
-        whose type is the choice's option (absent choices sit at their canonical option 0)."""
+        whose type is the choice's option (absent choices sit at their canonical option 0).
+        Edge states join consecutive choices, choices of one group (their names up to the
+        last ``.``, e.g. a block's ``s1.0.k`` and ``s1.0.e``) and a conditional choice with
+        the choices its condition reads; every node still attends to every other."""
         from nag.diffusion.layout import GraphLayout, Slot
 
-        return GraphLayout(len(self.declared_choices), tuple(Slot("node", (i,), size) for i, size in enumerate(self.choice_sizes())))
+        names = [c.name for c in self.declared_choices]
+        groups = [name.rsplit(".", 1)[0] if "." in name else name for name in names]
+        pairs = {(i, i + 1) for i in range(len(names) - 1)}
+        pairs |= {(i, j) for j in range(len(names)) for i in range(j) if groups[i] == groups[j]}
+        pairs |= {(self._index[read], j) for j, c in enumerate(self.declared_choices) for read in (c.when or {})}
+        slots = tuple(Slot("node", (i,), size) for i, size in enumerate(self.choice_sizes()))
+        return GraphLayout(len(names), slots, tuple(sorted(pairs)))
 
     # ------------------------------------------------------------------ costs
     @property
