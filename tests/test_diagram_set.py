@@ -98,3 +98,26 @@ def test_a_bound_no_row_can_meet_with_the_exclusions_is_a_clear_error():
     valid = DiagramSet(space.diagram, [("params", "<=", 1)], exclude=np.array([[0]]), max_redraws=3)
     with pytest.raises(ConfigError, match="found no arch meeting every bound outside the excluded archs in 4 draws"):
         valid.decode(_uniform(valid, 5))
+
+
+@pytest.mark.parametrize("name, metric, bound", [("mbv3", "flops", 300e6), ("darts", "params", 3e6)])
+def test_generator_samples_large_spaces_within_exact_bounds(name, metric, bound):
+    from nag import Generator, spaces
+
+    space = spaces.get(name)
+    generator = Generator.fit(space, samples=300, iterations=20)
+    assert generator.universe is None and generator.report["fitted_on"] == "300 uniform samples"
+    archs = generator.sample(40, constraints={metric: f"<={bound}"}, seed=0)
+    assert len(archs) == 40 and all(space.contains(a) for a in archs)
+    assert (space.cost(archs, metric) <= bound).all()
+    again = generator.sample(40, constraints={metric: f"<={bound}"}, seed=0)
+    assert archs == again  # seeded
+    low, _ = space.diagram.cost_range(metric)
+    with pytest.raises(ConfigError, match=f"the space's minimum {metric} is"):
+        generator.sample(5, constraints={metric: f"<={low / 2}"})
+    excluded = generator.sample(10, exclude=archs[:20], seed=1)
+    assert not set(excluded) & set(archs[:20])
+    with pytest.raises(ConfigError, match="only 0 of .* drawn archs met"):
+        generator.sample(3, constraints={"odd": ">=2"}, metrics={"odd": lambda a: np.ones(len(a))}, seed=0)
+    with pytest.raises(ConfigError, match="has no analytic cost 'latency'"):
+        generator.sample(3, constraints={"latency": "<=1"})
