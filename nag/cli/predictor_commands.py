@@ -60,8 +60,7 @@ def cmd_fit(cfg: DictConfig) -> int:
         command = (f"nag fit bench={cfg.bench} metric={metric} n_labels={cfg.n_labels} seed={cfg.seed} "
                    f"encoder={cfg.encoder} mode={cfg.mode} epochs={cfg.epochs} targets={cfg.targets} gp_weight={cfg.gp_weight} gp_kernel={cfg.gp_kernel} "
                    f"gp_adjacency={str(cfg.gp_adjacency).lower()}" + (f" space={cfg.space}" if cfg.space else ""))  # fmt: skip
-        predictor.save(cfg.out, extra={"bench": cfg.bench, "reached": reached, "command": command})
-        print(f"predictor saved to {cfg.out}")
+        _save(predictor, cfg, reached, command)
     return 0
 
 
@@ -82,9 +81,14 @@ def cmd_finetune(cfg: DictConfig) -> int:
     if cfg.out:
         command = (f"nag finetune ckpt={cfg.ckpt} bench={cfg.bench} metric={metric} n_labels={cfg.n_labels} seed={cfg.seed} "
                    f"mode={cfg.mode}" + (f" epochs={cfg.epochs}" if cfg.epochs else "") + (f" space={cfg.space}" if cfg.space else ""))  # fmt: skip
-        predictor.save(cfg.out, extra={"bench": cfg.bench, "reached": reached, "command": command})
-        print(f"predictor saved to {cfg.out}")
+        _save(predictor, cfg, reached, command)
     return 0
+
+
+def _save(predictor: Any, cfg: DictConfig, reached: dict[str, Any], command: str) -> None:
+    """Save ``predictor`` to ``cfg.out`` with the benchmark, the figures reached and the command."""
+    predictor.save(cfg.out, extra={"bench": cfg.bench, "reached": reached, "command": command})
+    print(f"predictor saved to {cfg.out}")
 
 
 def _split(b: benchmarks.Benchmark, metric: str, n_labels: int, seed: int, test_cap: int) -> tuple[tuple, tuple]:

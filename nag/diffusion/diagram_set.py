@@ -89,10 +89,10 @@ class DiagramSet:
         for name, op, bound in self.bounds:
             low, high = self.diagram.cost_to_go(name)
             after = spent[name][:, None] + self.diagram.costs[name][layer][states]
-            if op in ("<=", "<", "=="):
-                allowed &= (after + low[layer + 1][target] <= bound) if op != "<" else (after + low[layer + 1][target] < bound)
-            if op in (">=", ">", "=="):
-                allowed &= (after + high[layer + 1][target] >= bound) if op != ">" else (after + high[layer + 1][target] > bound)
+            if op in ("<=", "<", "=="):  # the cheapest completion must still fit under the bound
+                allowed &= _COMPARE["<" if op == "<" else "<="](after + low[layer + 1][target], bound)
+            if op in (">=", ">", "=="):  # the dearest completion must still reach it
+                allowed &= _COMPARE[">" if op == ">" else ">="](after + high[layer + 1][target], bound)
         out = np.zeros((len(states), self.k), dtype=bool)
         out[:, : allowed.shape[1]] = allowed
         return out
@@ -114,11 +114,11 @@ class DiagramSet:
             p = torch.where(p.sum(-1, keepdim=True) > 0, p, mask.double())
             choice = draw(p.unsqueeze(1), generator).squeeze(1)
             out[:, slot] = choice
-            picked = choice.numpy()
+            picked = np.minimum(choice.numpy(), self.sizes[slot] - 1)
             safe = np.where(alive, states, 0)
             for name in spent:
-                spent[name] = spent[name] + np.where(alive, self.diagram.costs[name][slot][safe, np.minimum(picked, self.sizes[slot] - 1)], 0.0)
-            nxt = self.diagram.transitions[slot][safe, np.minimum(picked, self.sizes[slot] - 1)]
+                spent[name] = spent[name] + np.where(alive, self.diagram.costs[name][slot][safe, picked], 0.0)
+            nxt = self.diagram.transitions[slot][safe, picked]
             states = np.where(alive & (nxt >= 0), nxt, 0)
             alive &= nxt >= 0
         return out, alive & self._meets(out.numpy(), alive)
