@@ -32,6 +32,8 @@ best_labelled_archs_of_my_dataset = [_cora.archs[i] for i in np.argsort(-_cora.v
 weights = np.ones(15625)
 names = ["good" if i % 7 == 0 else None for i in range(15625)]
 _b.space.to_str(_b.archs[0])
+import shutil                                                       # the README runs from the repository root:
+shutil.copytree(_repo / "examples" / "tnb101_micro", "examples/tnb101_micro")   # its example space file, here
 open("results.csv", "w").write("arch,accuracy\\n" + "".join(f"{_b.space.to_str(a)},{v}\\n" for a, v in zip(_b.archs[:5], range(5))))
 '''
 
@@ -47,7 +49,7 @@ def test_the_readme_has_python_snippets():
 @pytest.mark.slow
 def test_every_readme_snippet_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    namespace: dict = {"__name__": "readme"}
+    namespace: dict = {"__name__": "readme", "_repo": README.parent}
     exec(compile(PRELUDE, "prelude", "exec"), namespace)
     for number, block in enumerate(python_blocks(README.read_text()), start=1):
         exec(compile(block, f"README.md python block {number}", "exec"), namespace)
