@@ -288,7 +288,7 @@ def generator_command(args: Mapping[str, Any], out: str) -> str:
 def usage_of(script: Path) -> str | None:
     """The first ``python ...`` command line of a benchmark script's docstring."""
     match = re.search(r"^\s*(python [^\n]*)", script.read_text(encoding="utf-8"), flags=re.M)
-    return match.group(1).strip() if match else None
+    return re.split(r"\s{2,}", match.group(1).strip())[0] if match else None  # without a trailing remark
 
 
 def render_file(path: Path) -> tuple[list[str], str | None]:
@@ -345,7 +345,8 @@ def render(results: Path = RESULTS, benchmarks: Path = BENCHMARKS) -> str:
         lines += [f"| `results/{p.name}` | {'`benchmarks/' + s + '.py`' if (s := script_of(p, _load(p))) else 'unknown'} |" for p in files]
         lines.append("")
     else:
-        lines += ["No results file is committed yet.", ""]
+        lines += ["No results file is committed yet. The figures measured so far, with the commands",
+                  "they came from, are in `CHANGELOG.md`.", ""]
     if missing:
         lines += ["## Benchmarks with no results file yet", ""]
         lines += ["These benchmarks have no JSON in `results/` yet; each writes one with `--out`:", ""]
