@@ -113,3 +113,25 @@ def split_additive(parsed: Mapping[str, tuple[str, float]], space: Any, metrics:
             raise ConfigError(f"{space.name} has no analytic cost {metric!r} (it computes: {', '.join(costs) or 'none'}); "
                               f"pass metrics={{{metric!r}: fn(archs) -> values}} to constrain it")  # fmt: skip
     return additive, other
+
+
+def evaluate(space: Any, parsed: Mapping[str, tuple[str, float]], metrics: Any, archs: list[Any]) -> np.ndarray:
+    """Boolean mask of ``archs`` meeting every constraint, each metric read from ``metrics``
+    when given, else from the space's default benchmark, else from its analytic costs."""
+    if not parsed:
+        return np.ones(len(archs), dtype=bool)
+    values = {m: _values(space, m, metrics, archs) for m in parsed}
+    return feasible(values, parsed)
+
+
+def _values(space: Any, metric: str, metrics: Any, archs: list[Any]) -> np.ndarray:
+    if metrics is not None:
+        return metric_values(metrics, metric, archs)
+    if space.defaults.bench is not None:
+        from nag import bench
+
+        return metric_values(bench.load(space.defaults.bench), metric, archs)
+    if metric in space.cost_names:
+        return np.asarray(space.cost(archs, metric), dtype=float)
+    raise ConfigError(f"{space.name} has no benchmark and no analytic cost {metric!r} (it computes: "
+                      f"{', '.join(space.cost_names) or 'none'}); pass metrics={{{metric!r}: fn(archs) -> values}}")  # fmt: skip

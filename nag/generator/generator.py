@@ -20,6 +20,7 @@ from nag.generator import conditioning
 from nag.generator import constraints as constraint_specs
 from nag.generator.config import GeneratorConfig
 from nag.generator.layouts import MAX_LISTED, layout_for
+from nag.spaces import allowed as allowed_options
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "generators"
 #: uniform samples a generator of a space too large to list is fitted on by default
@@ -148,7 +149,8 @@ class Generator:
     # ------------------------------------------------------------------ sample
     def sample(self, n: int, guidance: Any = None, constraints: Mapping[str, Any] | None = None,
                seed: int | None = None, metrics: Any = None, sample_steps: int | None = None,
-               exclude: Iterable[Any] | None = None, condition: Any = None, condition_scale: float = 1.0) -> list[Any]:  # fmt: skip
+               exclude: Iterable[Any] | None = None, condition: Any = None, condition_scale: float = 1.0,
+               allowed: Mapping[str, Any] | None = None) -> list[Any]:  # fmt: skip
         """``n`` archs of the space. ``guidance``: one callable or a list (see
         :mod:`nag.guidance`); ``constraints``: ``{metric: (op, bound)}`` read from ``metrics``
         (a Benchmark, ``{name: fn(archs)}``, or ``fn(archs) -> {name: values}``; default: the
@@ -156,20 +158,22 @@ class Generator:
         never to return (e.g. the training archs, for novel samples only, or archs already
         evaluated); ``condition``: one of ``config.conditions`` (e.g. a dataset) or an
         embedding from :meth:`embed`, with ``condition_scale`` (1: the conditional model;
-        above 1: more typical of the condition). Everything is checked before sampling
-        starts; ``self.last`` holds the raw validity and timing."""
+        above 1: more typical of the condition); ``allowed``: options some choices are kept
+        to, e.g. ``{"op": ["skip_connect", "nor_conv_3x3"]}`` (see :mod:`nag.spaces.allowed`).
+        Everything is checked before sampling starts; ``self.last`` holds the raw validity
+        and timing."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"n must be an int >= 0, got {n!r}")
         seed = seeds.check_seed(seed)
         times = sampling_times(self.config.steps, sample_steps or self.config.sample_steps)
-        valid = self.feasible_set(constraints, metrics, exclude)
+        valid = self.feasible_set(constraints, metrics, exclude, allowed)
         embedding = conditioning.resolve(self, condition)
         if not (isinstance(condition_scale, (int, float)) and 0 <= condition_scale <= 20):
             raise ConfigError(f"condition_scale must be a number in [0, 20], got {condition_scale!r}")
         guides = _as_list(guidance)
         if n == 0:
             return []
-        guides = self._bind(guides, _context(constraints, metrics, exclude, sample_steps, condition, condition_scale))
+        guides = self._bind(guides, _context(constraints, metrics, exclude, sample_steps, condition, condition_scale, allowed))
         generator = torch.Generator().manual_seed(int(np.random.default_rng(seed).integers(2**62)))
         started = time.perf_counter()
         self.denoiser.eval()
@@ -237,28 +241,30 @@ class Generator:
         return conditioning.learn_embedding(self, archs, weights, iterations=iterations, seed=seed)
 
     def feasible_set(self, constraints: Mapping[str, Any] | None = None, metrics: Any = None,
-                     exclude: Iterable[Any] | None = None) -> ValidSet:  # fmt: skip
-        """The :class:`ValidSet` of archs meeting ``constraints`` and not in ``exclude``
-        (the last few are cached)."""
+                     exclude: Iterable[Any] | None = None, allowed: Mapping[str, Any] | None = None) -> ValidSet:  # fmt: skip
+        """The :class:`ValidSet` of archs meeting ``constraints``, keeping to ``allowed``
+        and not in ``exclude`` (the last few are cached)."""
         parsed = constraint_specs.parse(constraints)
+        masks = allowed_options.option_masks(self.space, allowed)
         excluded = frozenset(self.space.coerce(a) for a in exclude) if exclude is not None else frozenset()
-        if not parsed and not excluded:
+        if not parsed and not excluded and masks is None:
             return self.valid
         if not self.listed:
             additive, _ = constraint_specs.split_additive(parsed, self.space, metrics)
             bounds = [(metric, op, bound) for metric, (op, bound) in additive.items()]
             exclude_rows = np.array([self.space.choices(a) for a in excluded]) if excluded else None
-            return DiagramSet(self.space.diagram, bounds, exclude_rows, self.layout.max_size)
+            return DiagramSet(self.space.restricted_diagram(masks), bounds, exclude_rows, self.layout.max_size)
         cacheable = metrics is None or hasattr(metrics, "table")  # a Benchmark; user functions may change
-        key = (tuple(sorted(parsed.items())), metrics.name if cacheable and metrics is not None else None, excluded)
+        key = (tuple(sorted(parsed.items())), metrics.name if cacheable and metrics is not None else None, excluded,
+               allowed_options.cache_key(masks))  # fmt: skip
         if not cacheable or key not in self._feasible:
             ok = np.array([a not in excluded for a in self.universe])
-            if parsed:
-                source = metrics if metrics is not None else _default_metrics(self.space)
-                values = {m: constraint_specs.metric_values(source, m, self.universe) for m in parsed}
-                ok &= constraint_specs.feasible(values, parsed)
+            if masks is not None:
+                ok &= allowed_options.permits(self.space, masks, np.array(list(self._rows)))
+            ok &= constraint_specs.evaluate(self.space, parsed, metrics, self.universe)
             if not ok.any():
-                where = f" {dict(parsed)}" + (" outside the excluded archs" if excluded else "") if parsed else ": every arch is excluded"
+                where = ((f" {dict(parsed)}" if parsed else "") + (f" with {allowed_options.describe(masks, self.space)}" if masks is not None else "")
+                         + (" outside the excluded archs" if excluded else "")) if parsed or masks is not None else ": every arch is excluded"  # fmt: skip
                 raise ConfigError(f"no architecture satisfies the constraints{where}")
             rows = np.array([self.space.choices(a) for a, keep in zip(self.universe, ok) if keep])
             if len(self._feasible) >= 4:
@@ -317,11 +323,11 @@ class Generator:
 
 
 def _context(constraints: Any = None, metrics: Any = None, exclude: Any = None, sample_steps: int | None = None,
-             condition: Any = None, condition_scale: float = 1.0) -> dict[str, Any]:  # fmt: skip
+             condition: Any = None, condition_scale: float = 1.0, allowed: Any = None) -> dict[str, Any]:  # fmt: skip
     """What a guidance's ``bind`` hook is told of the sampling: :meth:`Generator.sample`'s
     options, with its defaults."""
     return {"constraints": constraints, "metrics": metrics, "exclude": exclude, "sample_steps": sample_steps,
-            "condition": condition, "condition_scale": condition_scale}  # fmt: skip
+            "condition": condition, "condition_scale": condition_scale, "allowed": allowed}  # fmt: skip
 
 
 def _weights(weights: Sequence[float] | None, n: int) -> torch.Tensor:
@@ -342,10 +348,3 @@ def _as_list(guidance: Any) -> list[Any]:
             raise ConfigError(f"guidance must be callable (see nag.guidance), got {type(g).__name__}")
     return items
 
-
-def _default_metrics(space: Any) -> Any:
-    from nag import bench
-
-    if space.defaults.bench is None:
-        raise ConfigError(f"space {space.name!r} has no default benchmark for constraint metrics; pass metrics=")
-    return bench.load(space.defaults.bench)

@@ -12,6 +12,7 @@ from nag import seeds
 from nag.errors import ConfigError
 from nag.type_checks import describe, fits
 from nag.registry import Registry
+from nag.search.feasible import FeasibleSpace, feasible
 from nag.search.oracle import BudgetExhausted, Oracle, make_oracle
 from nag.search.strategies import local_search, random_search, regularized_evolution
 from nag.search.trajectory import Trajectory
@@ -36,7 +37,7 @@ def strategy_options(name: str) -> dict[str, Any]:
 
 def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100, seed: int | None = 0,
         maximize: bool = True, space: Any = None, progress: bool = False, outside: str = "skip",
-        **options: Any) -> Trajectory:  # fmt: skip
+        constraints: Any = None, allowed: Any = None, constraint_metrics: Any = None, **options: Any) -> Trajectory:  # fmt: skip
     """Search ``bench`` with ``strategy`` for at most ``budget`` distinct queries.
 
     Args:
@@ -52,6 +53,13 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
         outside: for a benchmark that holds only part of its space (a user's table):
             ``"skip"`` searches within its archs, ``"nan"`` over the whole space, the archs
             it lacks scoring NaN (the worst).
+        constraints: hard constraints every queried arch meets, e.g. ``{"flops": "<=3e8"}``
+            (as in ``Generator.sample``; read from ``constraint_metrics``, else the space's
+            benchmark, else its analytic costs).
+        allowed: options some choices are kept to, e.g. ``{"op": ["skip_connect", "nor_conv_3x3"]}``
+            (:mod:`nag.spaces.allowed`). With either, every strategy searches the
+            :class:`~nag.search.feasible.FeasibleSpace` and the oracle refuses any other arch.
+        constraint_metrics: a Benchmark, ``{name: fn(archs)}`` or ``fn(archs) -> {name: values}``.
         **options: strategy options (e.g. ``population``, ``sample_size`` for ``"re"``).
 
     Returns:
@@ -63,14 +71,15 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
 
         bench = benchmarks.load(bench)
     fn = STRATEGIES.get(strategy)
-    allowed = strategy_options(strategy)
+    known = strategy_options(strategy)
     takes_any = any(p.kind == p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
-    unknown = set() if takes_any else set(options) - set(allowed)
+    unknown = set() if takes_any else set(options) - set(known)
     if unknown:
-        raise ConfigError(f"strategy {strategy!r} has no option(s) {sorted(unknown)}; it takes: {sorted(allowed) or 'none'}")
+        raise ConfigError(f"strategy {strategy!r} has no option(s) {sorted(unknown)}; it takes: {sorted(known) or 'none'}")
     _check_option_types(strategy, options)
     rng = seeds.rng(seed)
     oracle = make_oracle(bench, metric, space, budget, maximize, strategy, outside)
+    oracle.space = feasible(oracle.space, constraints, allowed, constraint_metrics)
     bar = _LazyBar(budget, f"search {strategy}") if progress else None
     if bar is not None:
         oracle.on_query = bar.update
@@ -125,4 +134,4 @@ def _diffusion() -> Callable[..., None]:
 
 STRATEGIES.register("diffusion", _diffusion)
 
-__all__ = ["run", "names", "register", "strategy_options", "Trajectory", "Oracle", "BudgetExhausted"]
+__all__ = ["run", "names", "register", "strategy_options", "Trajectory", "Oracle", "BudgetExhausted", "FeasibleSpace", "feasible"]

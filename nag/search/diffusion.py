@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from nag.errors import ConfigError
+from nag.search.feasible import FeasibleSpace
 from nag.search.oracle import Oracle
 
 WARM_STARTS = ("auto", "generator", "proxies")
@@ -75,6 +76,7 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
     if generator is not None and generator.space.name != oracle.space.name:
         raise ConfigError(f"the generator samples {generator.space.name} archs; the search is over {oracle.space.name}")
     space = oracle.space
+    within = space.sample_options() if isinstance(space, FeasibleSpace) else {}  # the generator samples feasible archs only
     proxies, warm_start = _resolve_proxies(oracle, proxies, warm_start)
     if proxies or warm_start == "proxies":
         from nag.proxies import load_table
@@ -82,7 +84,7 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         load_table(space.name)  # no table for this space: fail before any query
     if generator is None:
         shipped = space.defaults.generator
-        generator = Generator.from_pretrained(shipped) if shipped is not None else Generator.fit(space)
+        generator = Generator.from_pretrained(shipped) if shipped is not None else Generator.fit(space.base if within else space)
 
     def seed() -> int:
         return int(rng.integers(0, 2**31))
@@ -95,8 +97,8 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
         archs.extend(chosen)
         scores.extend(map(oracle.score, values))
 
-    query(_first_round(generator, oracle, initial, warm_start, warm_pool, seed()))
-    while len(archs) < generator.space.size:
+    query(_first_round(generator, oracle, initial, warm_start, warm_pool, seed(), within))
+    while len(archs) < space.size:
         y = np.asarray(scores)
         finite = np.isfinite(y)
         y = np.where(finite, y, y[finite].min() if finite.any() else 0.0)  # failed archs: as bad as the worst
@@ -110,7 +112,7 @@ def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, 
             predictor = Predictor(space=space, seed=seed(), epochs=epochs, **_MEASURED).fit(archs, y)
         guide = PredictorGuidance(predictor, archs=guidance_archs, iterations=300, calibration_samples=64, seed=seed(),
                                   refine=0)  # the grid's scale: the 30-seed search figures were measured with it
-        guided = _unseen(generator.sample(candidates, guidance=guide, seed=seed(), exclude=archs), oracle)
+        guided = _unseen(generator.sample(candidates, guidance=guide, seed=seed(), exclude=archs, **within), oracle)
         best = [archs[i] for i in np.argsort(-y, kind="stable")[:neighbours]]
         local = _unseen([n for a in best for n in space.neighbours(a)], oracle)  # the incumbents' trust region
         n_local = min(len(local), round(batch * local_share))
@@ -133,13 +135,14 @@ def _resolve_proxies(oracle: Oracle, proxies: bool | None, warm_start: str) -> t
     return (fits if proxies is None else bool(proxies)), (("proxies" if fits else "generator") if warm_start == "auto" else warm_start)
 
 
-def _first_round(generator: Any, oracle: Oracle, initial: int, warm_start: str, warm_pool: int, seed: int) -> list[Any]:
+def _first_round(generator: Any, oracle: Oracle, initial: int, warm_start: str, warm_pool: int, seed: int,
+                 within: dict[str, Any]) -> list[Any]:  # fmt: skip
     """The ``initial`` archs of round 0 (see ``warm_start`` in :func:`diffusion_search`)."""
     if warm_start == "generator":
-        return _unseen(generator.sample(4 * initial, seed=seed), oracle)[:initial]
+        return _unseen(generator.sample(4 * initial, seed=seed, **within), oracle)[:initial]
     from nag.proxies import prior
 
-    pool = _unseen(generator.sample(warm_pool, seed=seed), oracle)
+    pool = _unseen(generator.sample(warm_pool, seed=seed, **within), oracle)
     return [pool[i] for i in np.argsort(-prior(oracle.space, pool), kind="stable")[:initial]]
 
 

@@ -159,6 +159,17 @@ class SearchSpace(ABC, Generic[A]):
         equal to collating them one by one), or ``None`` where the space has no faster way."""
         return None
 
+    def choice_labels(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Each choice's name and its options' labels, in choice order (what
+        ``allowed={name: [labels]}`` restrictions read; default ``c0, c1, ...`` with
+        options ``"0", "1", ...``)."""
+        return tuple((f"c{i}", tuple(str(o) for o in range(k))) for i, k in enumerate(self.choice_sizes()))
+
+    def presence(self, indices: Sequence[int]) -> list[bool]:
+        """Which choices exist for option ``indices`` (every one, unless the space has
+        conditional choices)."""
+        return [True] * len(indices)
+
     def choice_encoding(self, archs: Sequence[Any]) -> np.ndarray:
         """One-hot rows ``[n, sum(choice_sizes)]`` of the archs' choices (a flat encoding for
         predictors that read the space's own choices)."""

@@ -74,9 +74,10 @@ def _frontiers(n: int, conditions: list[dict[int, frozenset[int]]], scopes: list
 
 
 def compile_diagram(choices: Sequence[Choice], rules: Sequence[Rule] = (), costs: Sequence[Cost] = (),
-                    max_states: int = MAX_STATES) -> DecisionDiagram:  # fmt: skip
+                    max_states: int = MAX_STATES, allowed: Sequence[np.ndarray] | None = None) -> DecisionDiagram:  # fmt: skip
     """The diagram of every assignment of ``choices`` that meets every rule (absent
-    choices fixed at their first option), with one cost per distinct :attr:`Cost.name`."""
+    choices fixed at their first option), with one cost per distinct :attr:`Cost.name`.
+    ``allowed``: per choice, a bool mask of the options it may take where it exists."""
     n = len(choices)
     if n == 0:
         raise ConfigError("a space needs at least one choice")
@@ -108,6 +109,8 @@ def compile_diagram(choices: Sequence[Choice], rules: Sequence[Rule] = (), costs
             env = dict(zip(frontiers[i], key))
             present = all(env[v] in allowed for v, allowed in conditions[i].items())
             for option in range(k) if present else (0,):
+                if present and allowed is not None and not allowed[i][option]:
+                    continue
                 env[i] = option if present else ABSENT
                 if not all(_call(t, [value(v, env) for v in t.scope]) for t in at_layer[i]):
                     continue

@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from nag.decision_diagram import DecisionDiagram
 from nag.errors import ConfigError, InvalidArchitecture
 from nag.graph import CompGraph
+from nag.spaces.allowed import cache_key
 from nag.spaces.base import SearchSpace
 from nag.spaces.declared.choices import Choice, Cost, Rule
 from nag.spaces.declared.compile import compile_diagram, conditions_of
@@ -111,6 +113,7 @@ class DeclaredSpace(SearchSpace[DeclaredArch]):
         self._costs = costs if callable(costs) else (lambda terms=tuple(costs): terms)
         self.diagram = compile_diagram(choices, self.rules, tuple(self._costs()))
         self._costed: dict[str, Any] = {}
+        self._restricted: dict[tuple, DecisionDiagram] = {}
         self._conditions = conditions_of(choices)
         self._index = {c.name: i for i, c in enumerate(choices)}
         self._text, self.text_template = TextForm(choices, text), text
@@ -142,6 +145,23 @@ class DeclaredSpace(SearchSpace[DeclaredArch]):
 
     def choices(self, arch: DeclaredArch) -> tuple[int, ...]:
         return self.coerce(arch).choices
+
+    def restricted_diagram(self, masks: Sequence[np.ndarray] | None) -> DecisionDiagram:
+        """:attr:`diagram` with each existing choice kept to the options ``masks`` allow
+        (see :mod:`nag.spaces.allowed`); ``ConfigError`` if no arch is left."""
+        if masks is None:
+            return self.diagram
+        key = cache_key(masks)
+        if key not in self._restricted:
+            try:
+                diagram = compile_diagram(self.declared_choices, self.rules, tuple(self._costs()), allowed=masks)
+            except ConfigError:
+                raise ConfigError(f"no arch of {self.name} keeps to the allowed options") from None
+            self._restricted = {**dict(list(self._restricted.items())[-3:]), key: diagram}
+        return self._restricted[key]
+
+    def choice_labels(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple((c.name, tuple(str(o) for o in c.options)) for c in self.declared_choices)
 
     def presence(self, indices: Sequence[int]) -> list[bool]:
         """Which choices exist for option ``indices`` (conditions read earlier choices)."""
@@ -228,6 +248,11 @@ class DeclaredSpace(SearchSpace[DeclaredArch]):
     def sample(self, n: int, seed: int | np.random.Generator | None = None) -> list[DeclaredArch]:
         """``n`` archs drawn independently and exactly uniformly over the space's archs."""
         return [DeclaredArch(self.name, row, self) for row in self.diagram.sample(_count(n), _seed(seed))]
+
+    def from_members(self, rows: Sequence[Sequence[int]]) -> list[DeclaredArch]:
+        """The archs of rows known to be canonical members (paths of :attr:`diagram` or of a
+        :meth:`restricted_diagram`), without checking them again."""
+        return [DeclaredArch(self.name, tuple(int(v) for v in row), self) for row in rows]
 
     def sample_distinct(self, n: int, seed: int | np.random.Generator | None = None) -> list[DeclaredArch]:
         """``n`` different archs, uniformly without replacement."""

@@ -181,6 +181,10 @@ class NB201Space(SearchSpace[NB201Arch]):
         check_options(cost_model, options, "the nb201 cost model")
         return analytic_costs([self.coerce(a) for a in archs], **options)[name]
 
+    def choice_labels(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``op{target}_{source}`` per edge (kind ``op``), options the op names."""
+        return tuple((f"op{target}_{source}", NB201_OPS) for target, source in CELL_EDGES)
+
     def layout(self) -> Any:
         """The cell's four nodes; each of the six edges is a slot whose type is one of the
         five ops (``none`` = no edge), so the topology diffuses with the ops."""

@@ -231,6 +231,11 @@ class NBGraphSpace(SearchSpace[NBGraphArch]):
     def choice_sizes(self) -> tuple[int, ...]:
         return (1, 2, 3, 4) + (len(self.op_names),) * 4
 
+    def choice_labels(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``link0..3`` (the earlier node each node reads) then ``op0..3`` (its op)."""
+        links = tuple((f"link{i}", tuple(str(j) for j in range(i + 1))) for i in range(4))
+        return links + tuple((f"op{i}", tuple(self.op_names)) for i in range(4))
+
     def choices(self, arch: NBGraphArch) -> tuple[int, ...]:
         return tuple(arch.link) + tuple(self.op_names.index(op) for op in arch.ops)
 
