@@ -12,6 +12,7 @@ from nag import bench as benchmarks
 from nag import search, spaces
 from nag.atomic_write import write_json
 from nag.cli.artifact_commands import COMMANDS as ARTIFACT_COMMANDS
+from nag.cli.config import restrictions
 from nag.cli.generator_commands import COMMANDS as GENERATOR_COMMANDS
 from nag.cli.generator_commands import one_thread
 from nag.cli.predictor_commands import COMMANDS as PREDICTOR_COMMANDS
@@ -66,7 +67,7 @@ def _show_arch(bench: benchmarks.Benchmark, cfg: DictConfig) -> int:
 
 def _search(cfg: Any, strategy: str, bench: benchmarks.Benchmark, metric: str | None, quiet: bool, options: dict) -> search.Trajectory:
     return search.run(strategy, bench, metric=metric, budget=cfg.budget, seed=cfg.seed, maximize=getattr(cfg, "maximize", True),
-                      progress=not quiet, **options)  # fmt: skip
+                      progress=not quiet, **restrictions(cfg), **options)  # fmt: skip
 
 
 def _result_row(bench: benchmarks.Benchmark, trajectory: search.Trajectory, metric: str) -> list[Any]:

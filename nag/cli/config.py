@@ -60,6 +60,8 @@ class SearchConfig:
     quiet: bool = False
     options: dict[str, Any] = field(default_factory=dict)
     # oracle=train: really train each candidate instead of looking it up in bench
+    constraints: dict[str, Any] = field(default_factory=dict)  # every queried arch meets them, e.g. constraints.flops="<=3e8"
+    allowed: dict[str, Any] = field(default_factory=dict)  # options choices keep to, e.g. allowed.op=[skip_connect,nor_conv_3x3]
     oracle: str = "bench"  # bench | train
     space: str = "nb201"  # oracle=train: the space searched
     data: str = "digits"  # oracle=train: digits | karate | a CIFAR-10 python folder | an ImageFolder
@@ -86,6 +88,7 @@ class SampleConfig:
     maximize: bool = True
     scale: Optional[float] = bounded(None, 0, 1e6)  # strength of guidance=predictor; None calibrates it
     constraints: dict[str, Any] = field(default_factory=dict)  # metric -> "op bound", e.g. constraints.params="<=1e6"
+    allowed: dict[str, Any] = field(default_factory=dict)  # options choices keep to, e.g. allowed.k=[5,7]
     generator: Optional[str] = None  # a folder or a shipped generator (default: the space's)
     condition: Optional[str] = None  # a condition of the generator, e.g. condition=nbgraph-cora (space=nbgraph)
     condition_scale: float = bounded(1.0, 0, 20)  # above 1: more typical of the condition
@@ -233,3 +236,11 @@ def register_schemas() -> None:
     store = ConfigStore.instance()
     for command, schema in SCHEMAS.items():
         store.store(name=f"{command}_schema", node=schema)
+
+
+def restrictions(cfg: Any) -> dict[str, Any]:
+    """``constraints=`` and ``allowed=`` of a command's config as ``search.run`` /
+    ``Generator.sample`` take them (``None`` where empty)."""
+    from omegaconf import OmegaConf
+
+    return {key: OmegaConf.to_container(cfg[key], resolve=True) or None for key in ("constraints", "allowed")}

@@ -114,9 +114,9 @@ def _sample_bench(cfg: DictConfig, space: Any, constraints: dict) -> benchmarks.
     """The benchmark for guidance=bench, the constraints and the cost columns."""
     name = cfg.bench or space.defaults.bench
     if name is None:
-        if cfg.guidance == "bench" or constraints:
+        if cfg.guidance == "bench" or set(constraints) - set(space.cost_names):
             raise ConfigError(f"space {space.name} has no default benchmark; pass bench=NAME")
-        return None
+        return None  # constraints on the space's analytic costs
     bench = benchmarks.load(name)
     if bench.space.name != space.name:
         raise ConfigError(f"benchmark {bench.name} measures {bench.space.name} archs, not {space.name}")
@@ -152,6 +152,11 @@ def _sample_guidance(cfg: DictConfig, predictor: Any, bench: benchmarks.Benchmar
     return None
 
 
+def _cost_columns(space: Any, bench: Any) -> list[str]:
+    """The cost columns: the benchmark's params / flops, or the space's analytic ones."""
+    return [c for c in COST_METRICS if (c in bench.metrics if bench is not None else c in space.cost_names)]
+
+
 def _sample_rows(space: Any, archs: list[Any], metric: str, predictor: Any, bench: Any, columns: list[str]) -> list[dict]:
     rows = [{"arch": space.to_str(a)} for a in archs]
     if predictor is not None:
@@ -159,7 +164,8 @@ def _sample_rows(space: Any, archs: list[Any], metric: str, predictor: Any, benc
         for row, m, s in zip(rows, mean, std):
             row[f"predicted_{metric}"], row[f"predicted_{metric}_std"] = float(m), float(s)
     for column in columns:
-        for row, v in zip(rows, lookup(bench, column, archs)):
+        values = lookup(bench, column, archs) if bench is not None else space.cost(archs, column)
+        for row, v in zip(rows, values):
             row[column] = None if np.isnan(v) else float(v)
     return rows
 
@@ -189,6 +195,8 @@ def _describe(cfg: DictConfig, predictor_name: str | None, bench: Any, constrain
         text += f", conditioned on {cfg.condition}" + (f" (scale {cfg.condition_scale:g})" if cfg.condition_scale != 1 else "")
     if constraints:
         text += ", " + ", ".join(f"{m} {op} {bound:g}" for m, (op, bound) in constraints.items())
+    if cfg.allowed:
+        text += ", " + ", ".join(f"{key} in {list(values)}" for key, values in cfg.allowed.items())
     return text
 
 
@@ -196,8 +204,7 @@ def cmd_sample(cfg: DictConfig) -> int:
     space, constraints = _check_sample(cfg)
     bench = _sample_bench(cfg, space, constraints)
     predictor = _sample_predictor(cfg, space)
-    columns = list(dict.fromkeys(([cfg.metric] if cfg.guidance == "bench" else []) + list(COST_METRICS)))
-    columns = [c for c in columns if bench is not None and c in bench.metrics]
+    columns = list(dict.fromkeys(([cfg.metric] if cfg.guidance == "bench" else []) + _cost_columns(space, bench)))
     with one_thread():
         default = None
         if cfg.condition is not None and cfg.generator is None:
@@ -206,10 +213,12 @@ def cmd_sample(cfg: DictConfig) -> int:
                 raise ConfigError(f"no conditioned generator ships for space {space.name}; "
                                   "pass generator=DIR, one fit with Generator.fit(..., conditions=)")  # fmt: skip
         generator = load_generator(cfg.generator or default, space)
-        generator.feasible_set(constraints, bench)  # unknown constraint metrics, or none feasible: fail now
+        allowed = OmegaConf.to_container(cfg.allowed, resolve=True) or None
+        generator.feasible_set(constraints, bench, allowed=allowed)  # unknown constraint metrics or options, or none feasible: fail now
         guidance = _sample_guidance(cfg, predictor, bench)
         batches = generator.sample_batches(cfg.n, SAMPLE_BATCH, guidance=guidance, constraints=constraints, seed=cfg.seed,
-                                           metrics=bench, condition=cfg.condition, condition_scale=cfg.condition_scale)  # fmt: skip
+                                           metrics=bench, condition=cfg.condition, condition_scale=cfg.condition_scale,
+                                           allowed=allowed)  # fmt: skip
         if cfg.guidance == "predictor":
             calibrate = " and calibrating its scale" if cfg.scale is None else ""
             _note(cfg, f"fitting the guidance's noise-aware surrogate{calibrate}")

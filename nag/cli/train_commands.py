@@ -10,6 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 from nag import spaces
 from nag.atomic_write import check_writable, write_json
 from nag.cli.arch_arg import resolve_arch
+from nag.cli.config import restrictions
 from nag.cli.table import format_table
 from nag.errors import ConfigError
 
@@ -105,7 +106,7 @@ def training_search(cfg: DictConfig) -> int:
     with TrainingOracle(space, cfg.data, config, table=cfg.table, executor=name, executor_options=executor_options,
                         metric=metric, build=OmegaConf.to_container(cfg.model, resolve=True)) as oracle:  # fmt: skip
         trajectory = search.run(cfg.strategy, oracle, space=space, budget=cfg.budget, seed=cfg.seed, maximize=cfg.maximize,
-                                progress=not cfg.quiet, **options)  # fmt: skip
+                                progress=not cfg.quiet, **restrictions(cfg), **options)  # fmt: skip
     seconds = time.perf_counter() - start
     arch, value = trajectory.best
     print(f"{cfg.strategy} on {space.name} trained on {cfg.data} ({config.epochs} epochs each, {name} executor, "

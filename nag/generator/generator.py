@@ -74,7 +74,7 @@ class Generator:
         """Archs of valid slot assignments [n, S]."""
         if self.listed:
             return [self._rows[tuple(r)] for r in rows.tolist()]
-        return [self.space.from_choices(r) for r in rows.tolist()]
+        return self.space.from_members(rows.tolist())  # decoded along the space's diagram: canonical members
 
     def draw_archs(self, n: int, seed: int | None = None) -> list[Any]:
         """``n`` distinct archs of the space drawn uniformly (all of them if it holds fewer):

@@ -42,7 +42,7 @@ class DartsSpace(DeclaredSpace):
     ``resolution``.
     """
 
-    defaults = SpaceDefaults(trace_options={"C": 8, "layers": 5, "num_classes": 10})
+    defaults = SpaceDefaults(generator="darts", trace_options={"C": 8, "layers": 5, "num_classes": 10})
 
     def __init__(self) -> None:
         super().__init__(
