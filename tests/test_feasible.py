@@ -144,12 +144,25 @@ def test_non_additive_constraints_read_the_users_function():
         search.run("random", _cost(mbv3, "params"), space=mbv3, budget=3, constraints={"depth": "<=14"})
 
 
-def test_diffusion_search_under_constraints_on_mbv3():
-    mbv3 = spaces.get("mbv3")
-    generator = Generator.fit(mbv3, samples=300, iterations=30)
-    trajectory = search.run("diffusion", _cost(mbv3, "params"), space=mbv3, budget=24, seed=0, generator=generator,
-                            constraints={"flops": "<=3e8"}, batch=6, initial=6, candidates=32, epochs=5,
-                            guidance_archs=128)  # fmt: skip
+@pytest.mark.slow
+@pytest.mark.parametrize("name, metric, bound", [("mbv3", "flops", 3e8), ("darts", "params", 3e6)])
+def test_diffusion_search_under_constraints_with_the_shipped_generators(name, metric, bound):
+    space = spaces.get(name)
+    trajectory = search.run("diffusion", _cost(space, "params"), space=space, budget=18, seed=0,
+                            constraints={metric: ("<=", bound)}, batch=6, initial=6, candidates=16, epochs=5,
+                            guidance_archs=64)  # fmt: skip
     archs = list(trajectory.archs)
-    assert len(archs) == 24 and len(set(archs)) == 24
-    assert max(mbv3.cost(archs, "flops")) <= 3e8
+    assert len(archs) == 18 and len(set(archs)) == 18
+    assert max(space.cost(archs, metric)) <= bound
+
+
+@pytest.mark.parametrize("name", ["mbv3", "darts"])
+def test_shipped_large_space_generators_sample_within_bounds_and_reload_the_same(name, tmp_path):
+    space = spaces.get(name)
+    generator = Generator.from_pretrained(name)
+    assert generator.report["fitted_on"] == "20,000 uniform samples"
+    bound = float(np.percentile(space.cost(space.sample(500, seed=0), "flops"), 10))
+    archs = generator.sample(40, seed=5, constraints={"flops": ("<=", bound)})
+    assert all(space.contains(a) for a in archs) and max(space.cost(archs, "flops")) <= bound
+    generator.save(tmp_path / "g")
+    assert Generator.load(tmp_path / "g").sample(40, seed=5, constraints={"flops": ("<=", bound)}) == archs

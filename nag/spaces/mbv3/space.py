@@ -43,7 +43,7 @@ class MBV3Space(DeclaredSpace):
     ``flops`` (multiply-accumulates) and the graphs take the same options.
     """
 
-    defaults = SpaceDefaults(trace_options={"resolution": 32, "num_classes": 10})
+    defaults = SpaceDefaults(generator="mbv3", trace_options={"resolution": 32, "num_classes": 10})
 
     def __init__(self) -> None:
         super().__init__("mbv3", declared_choices(), costs=cost_terms, levels=("network",), task="image_classification",
