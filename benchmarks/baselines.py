@@ -115,8 +115,11 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
         "budget": budget,
         "queries_to": {t: summarize_counts([r["to_reach"][t] for r in results], budget) for t in TARGETS},
         "best_at": {str(n): float(np.median([r["best_at"][str(n)] for r in results])) for n in CHECKPOINTS},
-        "curves": {"seeds": [r["seed"] for r in by_seed], "queries": [r["queries"] for r in by_seed],
-                   "best_steps": [r["best_steps"] for r in by_seed]},  # fmt: skip
+        "curves": {
+            "seeds": [r["seed"] for r in by_seed],
+            "queries": [r["queries"] for r in by_seed],
+            "best_steps": [r["best_steps"] for r in by_seed],
+        },  # fmt: skip
     }
 
 

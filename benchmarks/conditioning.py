@@ -46,7 +46,11 @@ def percentiles(b: bench.Benchmark, metric: str = "accuracy") -> dict[Any, float
 
 def score(archs: list[Any], pct: dict[Any, float]) -> dict[str, float]:
     values = np.array([pct[a] for a in archs])
-    return {"mean_percentile": float(values.mean()), "top10": float((values >= 90).mean()), "unique": len(set(archs)) / len(archs)}
+    return {
+        "mean_percentile": float(values.mean()),
+        "top10": float((values >= 90).mean()),
+        "unique": len(set(archs)) / len(archs),
+    }
 
 
 def median(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -65,7 +69,10 @@ def known(generator: Generator, n: int, seeds: int) -> dict[str, Any]:
             runs["unconditioned"].append(score(generator.sample(n, seed=seed), pct))
             runs["random"].append(score(generator.space.sample(n, seed=seed), pct))
         rows[d] = {k: median(v) for k, v in runs.items()}
-        print(f"{d:10s} " + "  ".join(f"{k} {v['mean_percentile']:5.1f}/{v['top10']:.2f}" for k, v in rows[d].items()), file=sys.stderr)
+        print(
+            f"{d:10s} " + "  ".join(f"{k} {v['mean_percentile']:5.1f}/{v['top10']:.2f}" for k, v in rows[d].items()),
+            file=sys.stderr,
+        )
     return rows
 
 
@@ -90,7 +97,11 @@ def holdout(dataset: str, n: int, seeds: int, labels: int) -> dict[str, Any]:
         runs["unconditioned"].append(score(generator.sample(n, seed=seed), pct))
         runs["labelled_best"].append(score(best, pct))
     row = {k: median(v) for k, v in runs.items()} | {"fit_seconds": fit_seconds}
-    print(f"held out {dataset}: " + "  ".join(f"{k} {v['mean_percentile']:5.1f}/{v['top10']:.2f}" for k, v in row.items() if isinstance(v, dict)), file=sys.stderr)
+    print(
+        f"held out {dataset}: "
+        + "  ".join(f"{k} {v['mean_percentile']:5.1f}/{v['top10']:.2f}" for k, v in row.items() if isinstance(v, dict)),
+        file=sys.stderr,
+    )
     return row
 
 
@@ -111,11 +122,19 @@ def main(argv: list[str] | None = None) -> int:
     write_json(args.out, out)
     print("| dataset | conditioned | conditioned, scale 2 | unconditioned | random |\n|---|---:|---:|---:|---:|")
     for d, r in out["known"].items():
-        cells = [f"{r[k]['mean_percentile']:.1f} ({r[k]['top10']:.0%})" for k in ("conditioned", "conditioned_x2", "unconditioned", "random")]
+        cells = [
+            f"{r[k]['mean_percentile']:.1f} ({r[k]['top10']:.0%})"
+            for k in ("conditioned", "conditioned_x2", "unconditioned", "random")
+        ]
         print(f"| {d} | " + " | ".join(cells) + " |")
-    print(f"\n| held-out dataset | embedded from {args.labels} labels | same, scale 2 | its best {max(1, args.labels // 5)} labelled | unconditioned | fit s |\n|---|---:|---:|---:|---:|---:|")
+    print(
+        f"\n| held-out dataset | embedded from {args.labels} labels | same, scale 2 | its best {max(1, args.labels // 5)} labelled | unconditioned | fit s |\n|---|---:|---:|---:|---:|---:|"
+    )
     for d, r in out["holdout"].items():
-        cells = [f"{r[k]['mean_percentile']:.1f} ({r[k]['top10']:.0%})" for k in ("embedded", "embedded_x2", "labelled_best", "unconditioned")]
+        cells = [
+            f"{r[k]['mean_percentile']:.1f} ({r[k]['top10']:.0%})"
+            for k in ("embedded", "embedded_x2", "labelled_best", "unconditioned")
+        ]
         print(f"| {d} | " + " | ".join(cells) + f" | {r['fit_seconds']:.0f} |")
     print(f"\n{out['seconds']:.0f} s; written to {args.out}")
     return 0

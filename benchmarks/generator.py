@@ -43,8 +43,8 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from baselines import Job, header_line, markdown_table, plot_search, reference, run_job, summarize
+
 from nag.atomic_write import write_json
 from nag.plots import plot_pareto
 
@@ -159,7 +159,11 @@ def plot_results(out: dict[str, Any], plot_dir: Path) -> list[Path]:
                     title="nb201-cifar10: accuracy vs params; guided generator samples")  # fmt: skip
         written.append(path)
     if out.get("search"):
-        tag = "_quick" if a["quick"] else ("" if (a["search_seeds"], a["budget"]) == (5, 200) else f"_{a['search_seeds']}seeds_b{a['budget']}")
+        tag = (
+            "_quick"
+            if a["quick"]
+            else ("" if (a["search_seeds"], a["budget"]) == (5, 200) else f"_{a['search_seeds']}seeds_b{a['budget']}")
+        )
         refs = {name: reference(name) for name in out["search"]}
         written += plot_search(out["search"], refs, lambda name: plot_dir / f"generator_search_{name}{tag}.png",
                                f", budget {a['budget']}")  # fmt: skip
@@ -173,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=200, help="queries per search")
     parser.add_argument("--search-benchmarks", default=",".join(SEARCH_BENCHMARKS))
     parser.add_argument("--skip-fit", action="store_true", help="skip the 50%%-split fits (the slowest part)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (the networks are tiny; 1 is fastest on a busy machine)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (the networks are tiny; 1 is fastest on a busy machine)"
+    )
     parser.add_argument("--workers", type=int, default=1, help="processes for the search runs (1 torch thread each)")
     parser.add_argument("--out", default="results/generator.json")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 1 search seed, budget 30, nb201 only, no fit")
@@ -193,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.skip_fit:
         out["fit"] = [fit_figures(s) for s in SPACES]
-        print("| space | fit (s) | validity | raw validity | uniqueness | novelty | novelty, exclude=train | slot TV mean / max |\n|---|---|---|---|---|---|---|---|")
+        print(
+            "| space | fit (s) | validity | raw validity | uniqueness | novelty | novelty, exclude=train | slot TV mean / max |\n|---|---|---|---|---|---|---|---|"
+        )
         for f in out["fit"]:
             print(f"| {f['space']} | {f['fit_seconds']:.0f} | {f['validity']:.3f} | {f['raw_validity']:.3f} | "
                   f"{f['uniqueness']:.3f} | {f['novelty']:.3f} | {f['novelty_excluding_train']:.3f} | {f['tv_mean']:.3f} / {f['tv_max']:.3f} |", flush=True)  # fmt: skip
@@ -211,7 +219,11 @@ def main(argv: list[str] | None = None) -> int:
         out["guided"] = {"runs": runs, **{k: median_quality(runs, k) for k in ("guided", "random", "ceiling")}}
         print(f"\nnb201-cifar10 accuracy, predictor on 100 labels, 100 archs, median of {args.seeds} seeds")
         print("| archs | mean | best | in top 1% | in top 0.1% |\n|---|---|---|---|---|")
-        for k, label in (("guided", "guided samples"), ("random", "random archs"), ("ceiling", "predictor's top 100 of the space")):
+        for k, label in (
+            ("guided", "guided samples"),
+            ("random", "random archs"),
+            ("ceiling", "predictor's top 100 of the space"),
+        ):
             q = out["guided"][k]
             print(f"| {label} | {q['mean']:.2f} | {q['best']:.2f} | {q['top1%']:.2f} | {q['top0.1%']:.2f} |", flush=True)
         write_json(args.out, out)

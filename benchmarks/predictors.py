@@ -180,15 +180,16 @@ def clone(predictor):
 def fit_predict(method: str, space: Any, seed: int, train_archs: list, train_y: np.ndarray, test_archs: list):
     """Predictions of ``method`` fitted on the train set, and (fit s, predict s)."""
     from nag.predictors.baselines import GBDTBaseline, MLPBaseline
-
-    from nag.proxies import features
     from nag.predictors.predictor import Predictor
+    from nag.proxies import features
 
     start = time.perf_counter()
     if method == "zc-synflow":  # no training: the proxy itself ranks
         return features(space, test_archs)[:, 1], (0.0, time.perf_counter() - start)
     if method == "gnn-zc":  # the GNN with the two proxies as conditioning inputs of its heads
-        model = Predictor(space=space, seed=seed, condition_dim=2).fit(train_archs, train_y, condition=features(space, train_archs))
+        model = Predictor(space=space, seed=seed, condition_dim=2).fit(
+            train_archs, train_y, condition=features(space, train_archs)
+        )
         fitted = time.perf_counter()
         pred = model.predict(test_archs, condition=features(space, test_archs))[0]
         return np.asarray(pred), (fitted - start, time.perf_counter() - fitted)
@@ -370,7 +371,9 @@ def transfer_table(summary: dict[str, dict[str, dict[str, Any]]], labels: tuple[
     for pair, methods in summary.items():
         shown = pair.replace("->", " → ")
         for method, settings in methods.items():
-            lines.append(f"| {shown} | {method} | zero-shot (fit on A) | {fmt(settings.get('zero-shot'))} |" + " — |" * len(labels))
+            lines.append(
+                f"| {shown} | {method} | zero-shot (fit on A) | {fmt(settings.get('zero-shot'))} |" + " — |" * len(labels)
+            )
             adaptations = [("heads", "finetune heads"), ("full", "finetune full")] if method != "gbdt" else [("A+B", "refit A+B"), ("B", "fit B only")]  # fmt: skip
             for key, label in adaptations:
                 lines.append(f"| {shown} | {method} | {label} | — | " + " | ".join(fmt(settings.get(f"{key}@{k}")) for k in labels) + " |")  # fmt: skip
@@ -511,21 +514,37 @@ def main(argv: list[str] | None = None) -> int:
     timing = {
         "fit_jobs_cpu_s": float(sum(job_s)),
         "transfer_jobs_cpu_s": float(sum(r["job_s"] for r in transfer_results)),
-        "per_method_size_median_job_s": {f"{m}@{n}": float(np.median([r["job_s"] for r in results if r["method"] == m and r["size"] == n]))
-                                         for m in methods for n in args.sizes if results},  # fmt: skip
+        "per_method_size_median_job_s": {
+            f"{m}@{n}": float(np.median([r["job_s"] for r in results if r["method"] == m and r["size"] == n]))
+            for m in methods
+            for n in args.sizes
+            if results
+        },  # fmt: skip
     }
     elapsed = time.perf_counter() - start
     write_json(
         args.out,
         {
-            "protocol": {"sizes": list(args.sizes), "seeds": list(range(args.seeds)), "test_cap": args.test_cap or "all",
-                         "datasets": {d: list(DATASETS[d]) for d in args.datasets}, "methods": methods, "quick": args.quick,
-                         "constant_prediction_scores": 0.0},  # fmt: skip
+            "protocol": {
+                "sizes": list(args.sizes),
+                "seeds": list(range(args.seeds)),
+                "test_cap": args.test_cap or "all",
+                "datasets": {d: list(DATASETS[d]) for d in args.datasets},
+                "methods": methods,
+                "quick": args.quick,
+                "constant_prediction_scores": 0.0,
+            },  # fmt: skip
             "pretrained_encoder": {"available": have_pretrained, "note": note, "pretrain_seconds": pretrain_s},
             "results": summaries,
-            "transfer": {"metric": TRANSFER_METRIC, "source_labels": TRANSFER_SOURCE_LABELS, "target_labels": list(TRANSFER_LABELS),
-                         "pairs": [f"{s}->{t}" for s, t in args.transfer_pairs], "seeds": list(range(args.transfer_seeds)),
-                         "gnn": gnn, "results": transfer},  # fmt: skip
+            "transfer": {
+                "metric": TRANSFER_METRIC,
+                "source_labels": TRANSFER_SOURCE_LABELS,
+                "target_labels": list(TRANSFER_LABELS),
+                "pairs": [f"{s}->{t}" for s, t in args.transfer_pairs],
+                "seeds": list(range(args.transfer_seeds)),
+                "gnn": gnn,
+                "results": transfer,
+            },  # fmt: skip
             "throughput": throughput,
             "timing": timing,
             "jobs": results,

@@ -32,8 +32,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
-
 from baselines import METRIC, TARGETS, reference
+
 from nag.atomic_write import write_json
 
 BENCHMARK = "nb201-cifar10"

@@ -21,8 +21,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -108,8 +109,11 @@ def example_files() -> dict[str, Any]:
     folder = "examples/tnb101_micro"
     files = subprocess.run(["git", "ls-files", folder], cwd=ROOT, capture_output=True, text=True).stdout.split()
     lines = {f: len((ROOT / f).read_text().splitlines()) for f in files}
-    return {"files": lines, "declaration": [f for f in files if f.endswith(("space.yaml", "model.py"))],
-            "files_under_nag_needed": 0 if all(f.startswith(folder) for f in files) else None}
+    return {
+        "files": lines,
+        "declaration": [f for f in files if f.endswith(("space.yaml", "model.py"))],
+        "files_under_nag_needed": 0 if all(f.startswith(folder) for f in files) else None,
+    }
 
 
 def main() -> None:

@@ -142,7 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="JSON output (default results/train_<device>.json)")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
-    arch = best_generated_arch() if args.arch == "best-generated" else spaces.get("nb201").to_str(spaces.get("nb201").coerce(args.arch))
+    arch = (
+        best_generated_arch()
+        if args.arch == "best-generated"
+        else spaces.get("nb201").to_str(spaces.get("nb201").coerce(args.arch))
+    )
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
     print(f"{arch} (C={args.C}, N={args.N}), batch {args.batch}, {args.steps} steps/epoch on {gpu or 'CPU'}, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads")  # fmt: skip

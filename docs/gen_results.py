@@ -180,7 +180,9 @@ def table(rows: list[tuple[tuple[str, ...], Mapping[str, Any]]], key_names: tupl
         return split_table(rows, tuple(names), title)
     out = [f"**{title}**", ""] if title else []
     shown = flat[:MAX_ROWS]
-    out += markdown_table(names + columns, [[fmt(k) for k in keys] + [fmt(cells.get(c)) for c in columns] for keys, cells, _ in shown])
+    out += markdown_table(
+        names + columns, [[fmt(k) for k in keys] + [fmt(cells.get(c)) for c in columns] for keys, cells, _ in shown]
+    )
     notes = []
     if len(flat) > MAX_ROWS:
         notes.append(f"{len(flat) - MAX_ROWS} more rows in the JSON")
@@ -303,9 +305,14 @@ def render_file(path: Path) -> tuple[list[str], str | None]:
     out += [f"Command: {command_of(path, data, script)}.", ""]
     if isinstance(data, Mapping):
         provenance = [f"{k}: `{fmt(data[k])}`" for k in PROVENANCE if is_scalar(data.get(k)) and data.get(k) is not None]
-        out += ["Recorded with it: " + ", ".join(provenance) + "." if provenance else "The file records no commit or machine.", ""]
+        out += [
+            "Recorded with it: " + ", ".join(provenance) + "." if provenance else "The file records no commit or machine.",
+            "",
+        ]
         settings = {k: v for k, v in data.items() if is_cell(v) and k not in PROVENANCE and k != "command"}
-        long_lists = {k: v for k, v in data.items() if isinstance(v, list) and v and all(is_scalar(x) for x in v) and not is_short_list(v)}
+        long_lists = {
+            k: v for k, v in data.items() if isinstance(v, list) and v and all(is_scalar(x) for x in v) and not is_short_list(v)
+        }
         if settings or long_lists:
             body = [[fmt(k), fmt(v)] for k, v in settings.items()]
             body += [[fmt(k), f"{len(v)} values: {fmt(v[0])} ... {fmt(v[-1])}"] for k, v in long_lists.items()]
@@ -342,11 +349,17 @@ def render(results: Path = RESULTS, benchmarks: Path = BENCHMARKS) -> str:
     missing = [s for s in scripts if s not in written]
     if files:
         lines += ["| file | written by |", "|---|---|"]
-        lines += [f"| `results/{p.name}` | {'`benchmarks/' + s + '.py`' if (s := script_of(p, _load(p))) else 'unknown'} |" for p in files]
+        lines += [
+            f"| `results/{p.name}` | {'`benchmarks/' + s + '.py`' if (s := script_of(p, _load(p))) else 'unknown'} |"
+            for p in files
+        ]
         lines.append("")
     else:
-        lines += ["No results file is committed yet. The figures measured so far, with the commands",
-                  "they came from, are in `CHANGELOG.md`.", ""]
+        lines += [
+            "No results file is committed yet. The figures measured so far, with the commands",
+            "they came from, are in `CHANGELOG.md`.",
+            "",
+        ]
     if missing:
         lines += ["## Benchmarks with no results file yet", ""]
         lines += ["These benchmarks have no JSON in `results/` yet; each writes one with `--out`:", ""]

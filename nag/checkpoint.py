@@ -67,7 +67,9 @@ def load_checkpoint(directory: Path | str, kind: str,
             raise CheckpointError(f"{path} is missing; is {directory} a nag {kind} checkpoint?")
     config = read_config(config_path)
     if config.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{config_path} has format_version {config.get('format_version')!r:.80}; this nag reads {FORMAT_VERSION}")
+        raise CheckpointError(
+            f"{config_path} has format_version {config.get('format_version')!r:.80}; this nag reads {FORMAT_VERSION}"
+        )
     if config.get("kind") != kind:
         raise CheckpointError(f"{config_path} is a {config.get('kind')!r:.80} checkpoint, not a {kind!r} one")
     check_digest(config, config_path, weights_path)
@@ -133,7 +135,9 @@ def check_tensors(expected: Mapping[str, torch.Size], tensors: Mapping[str, torc
         raise CheckpointError(f"{source} does not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
     for name, value in tensors.items():
         if value.shape != expected[name]:
-            raise CheckpointError(f"{source}: tensor {name} has shape {tuple(value.shape)}, the model expects {tuple(expected[name])}")
+            raise CheckpointError(
+                f"{source}: tensor {name} has shape {tuple(value.shape)}, the model expects {tuple(expected[name])}"
+            )
 
 
 def check_shapes(build: Callable[[], nn.Module], tensors: Mapping[str, torch.Tensor], source: Path | str) -> None:

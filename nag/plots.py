@@ -147,7 +147,9 @@ def image_format(path: Path | str) -> str:
     """matplotlib's format for ``path`` (``png`` or ``svg``, by its suffix), else ``ConfigError``."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise ConfigError(f"cannot write a picture to {str(path)!r}: the file name must end in .png or .svg ({', '.join(FORMATS)})")
+        raise ConfigError(
+            f"cannot write a picture to {str(path)!r}: the file name must end in .png or .svg ({', '.join(FORMATS)})"
+        )
     return FORMATS[suffix]
 
 

@@ -138,13 +138,17 @@ def load_table(space_name: str) -> tuple[dict[Any, int], np.ndarray]:
 
     directory = TABLES_DIR / space_name
     if not has_table(space_name):
-        raise ConfigError(f"no shipped proxy table for space {space_name!r}; shipped: {sorted(p.name for p in TABLES_DIR.iterdir())}")
+        raise ConfigError(
+            f"no shipped proxy table for space {space_name!r}; shipped: {sorted(p.name for p in TABLES_DIR.iterdir())}"
+        )
     tensors, _ = load_checkpoint(directory, "proxies", allow_nonfinite=("values",))  # -inf / NaN: see features()
     archs = spaces.get(space_name).all_archs()
     expected = (len(archs), len(PROXY_NAMES))
     if set(tensors) != {"values"} or not tensors["values"].is_floating_point() or tuple(tensors["values"].shape) != expected:
         found = {k: (str(v.dtype), tuple(v.shape)) for k, v in tensors.items()}
-        raise CheckpointError(f"{directory}: a proxy table holds one floating tensor 'values' of shape {expected}, found {found!r:.300}")
+        raise CheckpointError(
+            f"{directory}: a proxy table holds one floating tensor 'values' of shape {expected}, found {found!r:.300}"
+        )
     values = tensors["values"].double().numpy()
     return {a: i for i, a in enumerate(archs)}, values
 

@@ -12,7 +12,6 @@ from scipy.stats import spearmanr
 from sklearn.gaussian_process.kernels import RBF, Matern
 
 from nag import CheckpointError, bench, spaces
-from nag.spaces.nb201.network import NB201_OPS
 from nag.checkpoint import load_checkpoint, save_checkpoint
 from nag.encoder.adjacency import ADJACENCY_NODES, ADJACENCY_WIDTH, adjacency_encoding
 from nag.encoder.featurize import featurize
@@ -22,6 +21,7 @@ from nag.predictors import Predictor
 from nag.predictors.block_kernel import Block
 from nag.predictors.gp import KERNELS, PathGP
 from nag.spaces.nb201 import NB201Arch
+from nag.spaces.nb201.network import NB201_OPS
 
 TINY = {"epochs": 30, "finetune_epochs": 10, "heads": 3, "hidden": 32}
 

@@ -20,8 +20,8 @@ from nag import (
     spaces,
 )
 from nag.sources import cache
-from nag.spaces.nbgraph import source as nas_bench_graph
 from nag.sources.safe_pickle import Record, safe_load
+from nag.spaces.nbgraph import source as nas_bench_graph
 
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 DATASETS = ("cora", "citeseer", "pubmed", "cs", "physics", "photo", "computers", "arxiv", "proteins")
@@ -471,7 +471,9 @@ def test_from_table_non_canonical_duplicates_in_nbgraph():
 def test_from_table_nbgraph_csv_with_commas_in_arch(tmp_path):
     pd = pytest.importorskip("pandas")
     path = tmp_path / "gnn.csv"
-    pd.DataFrame({"arch": ["0,1,2,3:gcn,gat,sage,fc", "0,0,0,0:gcn,gat,skip,skip"], "accuracy": [0.8, 0.7]}).to_csv(path, index=False)
+    pd.DataFrame({"arch": ["0,1,2,3:gcn,gat,sage,fc", "0,0,0,0:gcn,gat,skip,skip"], "accuracy": [0.8, 0.7]}).to_csv(
+        path, index=False
+    )
     b = bench.from_table(path, "nbgraph")
     assert b.query("0,0,0,0:gat,gcn,skip,skip") == 0.7 and len(b) == 2
 

@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from torch_geometric.data import Data
 from torch_geometric.datasets import KarateClub
 
-from nag.spaces.nbgraph.network import GNN_LAYERS, NBGraphNet, build_nbgraph, output_nodes
 from nag.errors import ConfigError, InvalidArchitecture
+from nag.spaces.nbgraph.network import GNN_LAYERS, NBGraphNet, build_nbgraph, output_nodes
 
 ALL_OPS = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")
 

@@ -1,4 +1,4 @@
-"""The distinct canonical hashes over NAS-Bench-201, as stated in the README."""
+"""The distinct canonical hashes over NAS-Bench-201, as stated in the spaces concept page (docs/concepts/spaces.md)."""
 
 import pytest
 

@@ -17,7 +17,6 @@ BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_con
 SMALL = ["model.C=4", "model.N=1", "quiet=true"]
 
 
-
 def test_train_arch_writes_weights_and_results(cli, tmp_path):
     out = tmp_path / "run"
     code, text, err = cli("train-arch", f"arch={BEST}", "epochs=2", f"out={out}", *SMALL)
@@ -51,7 +50,9 @@ def test_train_arch_refuses_to_overwrite_or_resume_another_run(cli, tmp_path):
     other = BEST.replace("skip_connect~0", "avg_pool_3x3~0")  # same parameters, another arch
     code, _, err = cli("train-arch", f"arch={other}", "epochs=1", f"out={out}", "resume=true", *SMALL)
     assert code == 2 and "cannot resume" in err and "avg_pool_3x3" in err
-    code, _, err = cli("train-arch", f"arch={BEST}", "epochs=1", f"out={out}", "resume=true", "model.C=4", "model.N=2", "quiet=true")
+    code, _, err = cli(
+        "train-arch", f"arch={BEST}", "epochs=1", f"out={out}", "resume=true", "model.C=4", "model.N=2", "quiet=true"
+    )
     assert code == 2 and "'N': 1" in err and "'N': 2" in err
     (tmp_path / "file").write_text("x")
     code, _, err = cli("train-arch", f"arch={BEST}", "epochs=1", f"out={tmp_path / 'file' / 'sub'}", *SMALL)

@@ -51,7 +51,9 @@ def saved(tmp_path_factory) -> dict[str, Path]:
     encoder = Encoder(EncoderConfig(hidden=8, layers=1, embed_dim=8))
     space = spaces.get("nb201")
     archs = space.sample(20, seed=0)
-    predictor = Predictor(encoder=encoder, space=space, epochs=2, heads=2, hidden=8).fit(archs, np.random.default_rng(0).random(20))
+    predictor = Predictor(encoder=encoder, space=space, epochs=2, heads=2, hidden=8).fit(
+        archs, np.random.default_rng(0).random(20)
+    )
     generator = Generator("nb201", GeneratorConfig(iterations=1, hidden=8, heads=2, layers=1))
     return {"encoder": encoder.save(root / "encoder"), "predictor": predictor.save(root / "predictor"),
             "generator": generator.save(root / "generator")}  # fmt: skip
@@ -273,7 +275,9 @@ def test_a_malformed_digest_is_a_checkpoint_error(copy, digest):
         Encoder.load(directory)
 
 
-@pytest.mark.parametrize("config", sorted(CHECKPOINTS.glob("**/config.json")), ids=lambda p: str(p.parent.relative_to(CHECKPOINTS)))
+@pytest.mark.parametrize(
+    "config", sorted(CHECKPOINTS.glob("**/config.json")), ids=lambda p: str(p.parent.relative_to(CHECKPOINTS))
+)
 def test_every_shipped_checkpoint_carries_a_matching_digest(config):
     recorded = json.loads(config.read_text())
     assert recorded[DIGEST_KEY] == file_digest(config.parent / "weights.safetensors")
@@ -395,9 +399,13 @@ def test_a_state_file_that_is_a_broken_symlink_is_a_checkpoint_error(digits, tmp
 
 
 def test_temporaries_left_by_a_killed_write_are_removed_on_resume(digits, run_copy):
-    stale = [run_copy / ".state.pt.a1b2c3d4.tmp", run_copy / ".metrics.json.x_9y8z7w.tmp", run_copy / ".model.safetensors.qqqqqqqq.tmp"]
+    stale = [
+        run_copy / ".state.pt.a1b2c3d4.tmp",
+        run_copy / ".metrics.json.x_9y8z7w.tmp",
+        run_copy / ".model.safetensors.qqqqqqqq.tmp",
+    ]
     stale[0].write_bytes(b"")
-    stale[1].write_bytes(b"[{\"epoch\": 1, \"tra")
+    stale[1].write_bytes(b'[{"epoch": 1, "tra')
     stale[2].write_bytes(b"partial")
     kept = [run_copy / ".state.pt.notes", run_copy / "mine.tmp", run_copy / "state.pt.a1b2c3d4.tmp"]
     for path in kept:
@@ -446,7 +454,9 @@ def rewrite_entry(entry: Path, change, keep_digest: bool = True) -> None:
         arrays = {k: data[k] for k in data.files}
     change(arrays)
     if not keep_digest:
-        arrays[cache.DIGEST] = np.array(arrays_digest({k: v for k, v in arrays.items() if k not in (cache.FINGERPRINT, cache.DIGEST)}))
+        arrays[cache.DIGEST] = np.array(
+            arrays_digest({k: v for k, v in arrays.items() if k not in (cache.FINGERPRINT, cache.DIGEST)})
+        )
     with entry.open("wb") as f:
         np.savez(f, **arrays)
 
@@ -494,7 +504,9 @@ def shared_reference_bomb(width: int = 1000) -> list:
 
 def test_a_cifar_batch_whose_labels_multiply_by_shared_references_is_refused_cheaply(tmp_path):
     path = tmp_path / "data_batch_1"
-    path.write_bytes(pickle.dumps({b"data": np.zeros((1000, 3072), np.uint8)[:1], b"labels": shared_reference_bomb()}, protocol=2))
+    path.write_bytes(
+        pickle.dumps({b"data": np.zeros((1000, 3072), np.uint8)[:1], b"labels": shared_reference_bomb()}, protocol=2)
+    )
     tracemalloc.start()
     try:
         with pytest.raises(DatasetError, match=r"data_batch_1.*shared references"):
@@ -534,7 +546,9 @@ def test_a_benchmark_file_of_shared_references_is_refused(tmp_path):
         safe_load(path)
 
 
-@pytest.mark.parametrize("labels", [[0.5, 1.5, 2.5], [[0], [1], [2]], [0, 1], "abc", [0, 1, None], np.zeros(3), [True, False, True]])
+@pytest.mark.parametrize(
+    "labels", [[0.5, 1.5, 2.5], [[0], [1], [2]], [0, 1], "abc", [0, 1, None], np.zeros(3), [True, False, True]]
+)
 def test_cifar_labels_that_are_not_one_int_per_image_are_refused(tmp_path, labels):
     path = tmp_path / "data_batch_1"
     path.write_bytes(pickle.dumps({b"data": np.zeros((3, 3072), np.uint8), b"labels": labels}, protocol=2))

@@ -183,7 +183,9 @@ def test_declaration_errors_are_config_errors():
     with pytest.raises(ConfigError, match="unique"):
         DeclaredSpace("x", [Choice("a", [1]), Choice("a", [2])])
     with pytest.raises(ConfigError, match="no member"):
-        DeclaredSpace("x", [Choice("a", [1, 2]), Choice("b", [1, 2])], rules=[Rule.increasing("a", "b"), Rule.increasing("b", "a")])
+        DeclaredSpace(
+            "x", [Choice("a", [1, 2]), Choice("b", [1, 2])], rules=[Rule.increasing("a", "b"), Rule.increasing("b", "a")]
+        )
     with pytest.raises(ConfigError, match="failed"):
         DeclaredSpace("x", [Choice("a", [1, 2])], costs=[Cost("c", ("a",), lambda a: 1 / 0)])
 

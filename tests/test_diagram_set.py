@@ -64,7 +64,9 @@ def test_several_bounds_and_exclusions_hold_together(declaration, data):
     feasible = {row for row, cost in members.items() if low <= cost <= high and row not in excluded}
     if not feasible:
         return
-    valid = DiagramSet(space.diagram, [("c", ">=", low), ("c", "<=", high)], exclude=np.array(excluded).reshape(-1, len(space.choice_sizes())))
+    valid = DiagramSet(
+        space.diagram, [("c", ">=", low), ("c", "<=", high)], exclude=np.array(excluded).reshape(-1, len(space.choice_sizes()))
+    )
     rows = valid.decode(_uniform(valid, 30 * len(feasible)), torch.Generator().manual_seed(1))
     drawn = {tuple(r) for r in rows.tolist()}
     assert drawn == feasible

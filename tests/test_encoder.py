@@ -370,8 +370,16 @@ def test_augment_does_not_modify_its_input(corpus):
 
 @pytest.mark.parametrize(
     "fields",
-    [{"epochs": 0}, {"batch_size": 1}, {"mask_features": 1.5}, {"drop_edges": -0.1}, {"mask_stats": 2.0}, {"level_swap": -1.0},
-     {"soft_positives": 1.5}, {"spectral_temperature": 0.0}],
+    [
+        {"epochs": 0},
+        {"batch_size": 1},
+        {"mask_features": 1.5},
+        {"drop_edges": -0.1},
+        {"mask_stats": 2.0},
+        {"level_swap": -1.0},
+        {"soft_positives": 1.5},
+        {"spectral_temperature": 0.0},
+    ],
 )
 def test_pretrain_config_validation(fields):
     with pytest.raises(ConfigError):

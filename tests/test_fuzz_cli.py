@@ -42,7 +42,10 @@ INVALID: dict[str, list[tuple[str, ...]]] = {
         ("nb201-cifar10", f"arch={BEST}", "metric=nosuch"),
         ("nb201-cifar10", "json=2"),
         ("nb201-cifar10", "maximize=2"),
-        ("nb201-cifar10", "arch=|nor_co nv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"),
+        (
+            "nb201-cifar10",
+            "arch=|nor_co nv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|",
+        ),
         ("nbgraph-cora", "arch=00,0,1,2:gcn,gat,skip,fc"),
         ("nbgraph-cora", "arch=+0,0,1,2:gcn,gat,skip,fc"),
         ("nbgraph-cora", "arch=0_0,0,1,2:gcn,gat,skip,fc"),

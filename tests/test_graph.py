@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nag import CompGraph, InvalidArchitecture, NagError, Node, spaces
-from nag.spaces.nb201.network import NB201_OPS
 from nag.graph import NUMERIC_ATTRS, OPS, GraphBuilder
 from nag.graph.ops import OP_INDEX, op_index
+from nag.spaces.nb201.network import NB201_OPS
 
 
 def chain(*ops):
@@ -33,16 +33,22 @@ def attributed_graph() -> CompGraph:
     """A small residual block whose two branches differ only in their attributes."""
     b = GraphBuilder()
     x = b.add("input", out_channels=16, spatial=32)
-    left = b.chain(x, [
-        Node("conv", kernel=3, stride=1, groups=1, in_channels=16, out_channels=16, spatial=32),
-        Node("batchnorm", in_channels=16, out_channels=16, spatial=32),
-        Node("relu", in_channels=16, out_channels=16, spatial=32),
-    ])
-    right = b.chain(x, [
-        Node("conv", kernel=1, stride=1, groups=1, in_channels=16, out_channels=16, spatial=32),
-        Node("batchnorm", in_channels=16, out_channels=16, spatial=32),
-        Node("relu", in_channels=16, out_channels=16, spatial=32),
-    ])
+    left = b.chain(
+        x,
+        [
+            Node("conv", kernel=3, stride=1, groups=1, in_channels=16, out_channels=16, spatial=32),
+            Node("batchnorm", in_channels=16, out_channels=16, spatial=32),
+            Node("relu", in_channels=16, out_channels=16, spatial=32),
+        ],
+    )
+    right = b.chain(
+        x,
+        [
+            Node("conv", kernel=1, stride=1, groups=1, in_channels=16, out_channels=16, spatial=32),
+            Node("batchnorm", in_channels=16, out_channels=16, spatial=32),
+            Node("relu", in_channels=16, out_channels=16, spatial=32),
+        ],
+    )
     y = b.add("add", [left, right, x], in_channels=16, out_channels=16, spatial=32)
     y = b.add("globalpool", [y], in_channels=16, out_channels=16, spatial=1)
     y = b.add("linear", [y], in_channels=16, out_channels=10)
@@ -57,18 +63,37 @@ def nb201_cell(ops=("nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "skip_connec
 # ---------------------------------------------------------------- validation
 INVALID = [
     pytest.param(["input", "bogus", "output"], [(0, 1), (1, 2)], r"node 1 has unknown op 'bogus'", id="unknown-op"),
-    pytest.param(["input", "relu", "output"], [(0, 1), (1, 5)], r"edge \(1, 5\) points outside the graph's 3 nodes", id="edge-out-of-range"),
+    pytest.param(
+        ["input", "relu", "output"], [(0, 1), (1, 5)], r"edge \(1, 5\) points outside the graph's 3 nodes", id="edge-out-of-range"
+    ),
     pytest.param(["input", "relu", "output"], [(0, 1), (-1, 2)], r"edge \(-1, 2\) points outside", id="negative-edge-index"),
-    pytest.param(["input", "relu", "output"], [(0, 1), (1, 1), (1, 2)], r"edge \(1, 1\) is a self-loop on node 1 \(relu\)", id="self-loop"),
+    pytest.param(
+        ["input", "relu", "output"], [(0, 1), (1, 1), (1, 2)], r"edge \(1, 1\) is a self-loop on node 1 \(relu\)", id="self-loop"
+    ),
     pytest.param(["input", "relu", "output"], [(0, 1), (0, 1), (1, 2)], r"edge \(0, 1\) is listed twice", id="duplicate-edge"),
-    pytest.param(["input", "relu", "output"], [(1, 0), (0, 1), (1, 2)], r"edge \(1, 0\) enters input node 0", id="edge-into-input"),
-    pytest.param(["input", "relu", "output"], [(0, 1), (1, 2), (2, 1)], r"edge \(2, 1\) leaves output node 2", id="edge-out-of-output"),
+    pytest.param(
+        ["input", "relu", "output"], [(1, 0), (0, 1), (1, 2)], r"edge \(1, 0\) enters input node 0", id="edge-into-input"
+    ),
+    pytest.param(
+        ["input", "relu", "output"], [(0, 1), (1, 2), (2, 1)], r"edge \(2, 1\) leaves output node 2", id="edge-out-of-output"
+    ),
     pytest.param(["relu", "output"], [(0, 1)], r"no 'input' node", id="no-input"),
     pytest.param(["input", "relu"], [(0, 1)], r"no 'output' node", id="no-output"),
-    pytest.param(["input", Node("conv", kernel=-3), "output"], [(0, 1), (1, 2)], r"node 1 \(conv\) has kernel=-3", id="negative-attr"),
-    pytest.param(["input", Node("conv", stride=True), "output"], [(0, 1), (1, 2)], r"node 1 \(conv\) has stride=True", id="bool-attr"),
-    pytest.param(["input", Node("conv", kernel=3.0), "output"], [(0, 1), (1, 2)], r"node 1 \(conv\) has kernel=3.0", id="float-attr"),
-    pytest.param(["input", {"op": "conv", "colour": 1}, "output"], [(0, 1), (1, 2)], r"unknown node attribute.*colour", id="unknown-attr-key"),
+    pytest.param(
+        ["input", Node("conv", kernel=-3), "output"], [(0, 1), (1, 2)], r"node 1 \(conv\) has kernel=-3", id="negative-attr"
+    ),
+    pytest.param(
+        ["input", Node("conv", stride=True), "output"], [(0, 1), (1, 2)], r"node 1 \(conv\) has stride=True", id="bool-attr"
+    ),
+    pytest.param(
+        ["input", Node("conv", kernel=3.0), "output"], [(0, 1), (1, 2)], r"node 1 \(conv\) has kernel=3.0", id="float-attr"
+    ),
+    pytest.param(
+        ["input", {"op": "conv", "colour": 1}, "output"],
+        [(0, 1), (1, 2)],
+        r"unknown node attribute.*colour",
+        id="unknown-attr-key",
+    ),
     pytest.param(["input", "relu", "output"], [(0, 1, 2), (1, 2)], r"not a \(source, target\) pair", id="edge-triple"),
     pytest.param(["input", "relu", "output"], [(True, 2)], r"not a \(source, target\) pair", id="bool-edge"),
 ]
@@ -382,7 +407,10 @@ def test_pruned_keeps_live_nodes_and_is_idempotent():
     assert "zero" not in p.ops
     assert p.num_nodes == g.num_nodes - 2
     assert p.pruned() == p
-    assert spaces.get("nb201").to_graph("|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|none~0|skip_connect~1|nor_conv_3x3~2|").pruned() == p
+    assert (
+        spaces.get("nb201").to_graph("|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|none~0|skip_connect~1|nor_conv_3x3~2|").pruned()
+        == p
+    )
 
 
 def test_pruned_drops_branches_off_every_input_output_path():

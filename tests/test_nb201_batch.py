@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nag import spaces
-from nag.spaces.nb201.network import NB201_OPS
 from nag.encoder import Encoder
 from nag.encoder.featurize import collate, featurize, to_data
-from nag.spaces.nb201.features import featurize_archs, featurize_cells
 from nag.errors import InvalidArchitecture
 from nag.predictors import Predictor
+from nag.spaces.nb201.features import featurize_archs, featurize_cells
+from nag.spaces.nb201.network import NB201_OPS
 
 FIELDS = ("x", "op", "edge_index", "batch", "ptr", "stats", "paths")
 ARCHS = st.lists(st.tuples(*[st.sampled_from(NB201_OPS)] * 6), min_size=1, max_size=12)
@@ -106,7 +106,9 @@ def test_predictions_agree_for_archs_and_their_graphs(space):
     archs = space.sample(40, seed=0)
     y = np.array([sum(op.startswith("nor_conv") for op in a.ops) for a in archs], dtype=float)
     torch.manual_seed(0)
-    predictor = Predictor(encoder=Encoder(hidden=16, layers=2, embed_dim=16), space=space, epochs=20, seed=0).fit(archs[:30], y[:30])
+    predictor = Predictor(encoder=Encoder(hidden=16, layers=2, embed_dim=16), space=space, epochs=20, seed=0).fit(
+        archs[:30], y[:30]
+    )
     from_archs = predictor.predict(archs[30:])
     from_graphs = predictor.predict([space.to_graph(a) for a in archs[30:]])
     for a, b in zip(from_archs, from_graphs):

@@ -14,13 +14,13 @@ from torch import nn
 
 import nag.graph
 from nag import CheckpointError, ConfigError, bench, spaces
-from nag.spaces.nb201.network import NB201_OPS
-from nag.spaces.nb201 import NB201Arch
 from nag.checkpoint import load_checkpoint, save_checkpoint
 from nag.graph import CompGraph
 from nag.graph.paths import PATH_QUANTITIES, PATH_STATS, node_quantities, path_stats, path_summary
 from nag.predictors import Predictor
 from nag.predictors.gp import KERNELS, PathGP
+from nag.spaces.nb201 import NB201Arch
+from nag.spaces.nb201.network import NB201_OPS
 
 TINY = {"epochs": 30, "finetune_epochs": 10, "heads": 3, "hidden": 32}
 

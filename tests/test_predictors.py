@@ -3,7 +3,6 @@ membership, the losses, and the one-hot baselines."""
 
 from __future__ import annotations
 
-import copy
 import json
 
 import numpy as np
@@ -16,10 +15,10 @@ import nag.graph
 from nag import CheckpointError, ConfigError, bench, spaces
 from nag.encoder import Encoder
 from nag.predictors import Predictor
-from nag.predictors.predictor import PRETRAINED_DIR
 from nag.predictors.baselines import GBDTBaseline, MLPBaseline, onehot
 from nag.predictors.losses import pairwise_rank_loss, weighted_mse
 from nag.predictors.membership import fuzzy_cmeans, memberships
+from nag.predictors.predictor import PRETRAINED_DIR
 
 TINY = {"epochs": 30, "finetune_epochs": 10, "heads": 3, "hidden": 32}
 

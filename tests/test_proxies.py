@@ -30,7 +30,7 @@ def test_proxies_rank_nb201_archs_with_their_accuracy():
     scores = space_proxies(b.space, [archs[i] for i in pick], C=8, N=1)
     assert scores.shape == (40, 2)
     rho = [spearmanr(scores[:, j], acc[pick])[0] for j in range(2)]
-    assert rho[0] > 0.5 and rho[1] > 0.5  # naswot and synflow (on 15,625 archs: see README)
+    assert rho[0] > 0.5 and rho[1] > 0.5  # naswot and synflow (on all 15,625 archs: see CHANGELOG.md)
 
 
 def test_proxy_errors():

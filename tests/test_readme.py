@@ -13,7 +13,7 @@ import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
-PRELUDE = '''
+PRELUDE = """
 import numpy as np
 import torch
 from nag import bench as _bench
@@ -35,7 +35,7 @@ _b.space.to_str(_b.archs[0])
 import shutil                                                       # the README runs from the repository root:
 shutil.copytree(_repo / "examples" / "tnb101_micro", "examples/tnb101_micro")   # its example space file, here
 open("results.csv", "w").write("arch,accuracy\\n" + "".join(f"{_b.space.to_str(a)},{v}\\n" for a, v in zip(_b.archs[:5], range(5))))
-'''
+"""
 
 
 def python_blocks(text: str) -> list[str]:

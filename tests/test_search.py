@@ -141,7 +141,9 @@ def test_unknown_strategy_lists_the_strategies(nb201: Benchmark) -> None:
         assert re.search(rf"\b{re.escape(name)}\b", message), f"{name!r} missing from: {message}"
 
 
-@pytest.mark.parametrize(("strategy", "options"), [("re", {"populaton": 10}), ("random", {"population": 10}), ("local", {"restarts": 2})])
+@pytest.mark.parametrize(
+    ("strategy", "options"), [("re", {"populaton": 10}), ("random", {"population": 10}), ("local", {"restarts": 2})]
+)
 def test_unknown_strategy_option_is_a_config_error(nb201: Benchmark, strategy: str, options: dict[str, Any]) -> None:
     with pytest.raises(ConfigError, match=next(iter(options))):
         search.run(strategy, nb201, budget=10, **options)
@@ -194,7 +196,7 @@ def test_local_search_moves_to_neighbours_or_restarts_at_a_local_optimum(nb201: 
 
 def test_local_search_climbs_from_its_start(nb201: Benchmark, runs: dict[str, Trajectory]) -> None:
     trajectory = runs["local"]
-    start, neighbours = trajectory.archs[0], set(nb201.space.neighbours(trajectory.archs[0]))
+    neighbours = set(nb201.space.neighbours(trajectory.archs[0]))
     assert set(trajectory.archs[1 : 1 + len(neighbours)]) == neighbours
 
 

@@ -30,7 +30,6 @@ class CountingExecutor(SerialExecutor):
         return super()._map(fn, items, on_result)
 
 
-
 def oracle(table=None, executor=None, **kwargs):
     return TrainingOracle("nb201", "digits", CONFIG, table=table, executor=executor or CountingExecutor(), build=TINY, **kwargs)
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nag import CompGraph, ConfigError, InvalidArchitecture, UnknownNameError, bench, count_flops, count_params, spaces
-from nag.spaces.nb201.network import CELL_EDGES, NB201_OPS
 from nag.spaces.nb201 import NB201Arch
+from nag.spaces.nb201.network import CELL_EDGES, NB201_OPS
 from nag.spaces.nbgraph import GNN_OPS, LINK_PATTERNS, PROTEINS_OPS, NBGraphArch
 
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"
@@ -245,7 +245,9 @@ def _op_counts(arch):
     return collections.Counter(arch.ops)
 
 
-@pytest.mark.parametrize("text", [BEST, ALL_NONE, "|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|avg_pool_3x3~1|skip_connect~2|"])
+@pytest.mark.parametrize(
+    "text", [BEST, ALL_NONE, "|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|avg_pool_3x3~1|skip_connect~2|"]
+)
 def test_nb201_network_graph_counts(nb201, text):
     arch = nb201.from_str(text)
     graph = nb201.to_graph(arch, "network")
@@ -274,7 +276,9 @@ def test_nb201_network_graph_attributes(nb201):
     stem = convs[0]
     assert (stem.kernel, stem.stride, stem.in_channels, stem.out_channels, stem.spatial) == (3, 1, 3, 16, 32)
     reduction = collections.Counter(
-        (n.kernel, n.stride, n.in_channels, n.out_channels, n.spatial) for n in convs if n.in_channels != n.out_channels or n.stride != 1
+        (n.kernel, n.stride, n.in_channels, n.out_channels, n.spatial)
+        for n in convs
+        if n.in_channels != n.out_channels or n.stride != 1
     )
     assert reduction == {
         (3, 1, 3, 16, 32): 1,
@@ -495,9 +499,7 @@ def test_nbgraph_keys_equal_the_package_hash_for_every_pair(name):
     assert len(pairs) == {"nbgraph": 157_440, "nbgraph-proteins": 14_976}[name]
     assert len(set(pairs)) == len(pairs)
     mismatches = [
-        (link, ops)
-        for link, ops in pairs
-        if space.from_link_ops(link, ops).key != Arch(list(link), list(ops)).valid_hash()
+        (link, ops) for link, ops in pairs if space.from_link_ops(link, ops).key != Arch(list(link), list(ops)).valid_hash()
     ]
     assert mismatches == []
 
@@ -541,7 +543,12 @@ def test_nbgraph_non_canonical_inputs(nbgraph):
         ("nbgraph", (1, 0, 0, 0), ("gcn",) * 4, "is invalid"),
         ("nbgraph", (0, 0, 0), ("gcn",) * 3, "is invalid"),
         ("nbgraph", (0, 0, 0, 0), ("gcn", "gcn", "gcn", "transformer"), "transformer"),
-        ("nbgraph-proteins", (0, 0, 0, 0), ("gat", "gcn", "skip", "skip"), r"invalid for nbgraph-proteins.*gcn, sage, arma, fc, skip"),
+        (
+            "nbgraph-proteins",
+            (0, 0, 0, 0),
+            ("gat", "gcn", "skip", "skip"),
+            r"invalid for nbgraph-proteins.*gcn, sage, arma, fc, skip",
+        ),
     ],
 )
 def test_nbgraph_invalid_link_ops(space_name, link, ops, message):
@@ -559,7 +566,9 @@ def test_nbgraph_from_str_keeps_the_specific_reason(proteins):
         proteins.from_str("0,0,0,0:gat,gcn,skip,skip")
 
 
-@pytest.mark.parametrize("text", ["garbage", "", "0,0,0,0", "0,0,0,0:gcn,gcn,gcn", "a,b,c,d:gcn,gcn,gcn,gcn", "0,0,0,0:gcn,gcn,gcn,gcn:x"])
+@pytest.mark.parametrize(
+    "text", ["garbage", "", "0,0,0,0", "0,0,0,0:gcn,gcn,gcn", "a,b,c,d:gcn,gcn,gcn,gcn", "0,0,0,0:gcn,gcn,gcn,gcn:x"]
+)
 def test_nbgraph_malformed_strings(nbgraph, text):
     with pytest.raises(InvalidArchitecture, match="not a NAS-Bench-Graph arch string|ops .* are invalid"):
         nbgraph.from_str(text)

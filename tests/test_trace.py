@@ -70,9 +70,7 @@ class ResNet(nn.Module):
     def _make_layer(self, planes, blocks, stride=1):
         downsample = None
         if stride != 1 or self.inplanes != planes:
-            downsample = nn.Sequential(
-                nn.Conv2d(self.inplanes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes)
-            )
+            downsample = nn.Sequential(nn.Conv2d(self.inplanes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
         layers = [BasicBlock(self.inplanes, planes, stride, downsample)]
         self.inplanes = planes
         layers += [BasicBlock(planes, planes) for _ in range(1, blocks)]
@@ -343,9 +341,7 @@ class Unusual(nn.Module):
         return torch.cumsum(torch.erf(self.fc(x)), dim=1)
 
 
-@pytest.mark.parametrize(
-    ("method", "names"), [("fx", {"torch.erf", "torch.cumsum"}), ("export", {"aten.erf", "aten.cumsum"})]
-)
+@pytest.mark.parametrize(("method", "names"), [("fx", {"torch.erf", "torch.cumsum"}), ("export", {"aten.erf", "aten.cumsum"})])
 def test_unknown_ops_become_other_and_warn(method, names):
     with pytest.warns(UserWarning, match="erf") as record:
         g = from_module(Unusual(), torch.randn(2, 8), method=method)

@@ -23,7 +23,6 @@ def digits():
     return load_dataset("digits")
 
 
-
 def small_net(data, arch=BEST, seed=0):
     torch.manual_seed(seed)
     return spaces.get("nb201").build(arch, C=4, N=1, **data.model_kwargs())

@@ -105,7 +105,9 @@ def test_finetune_on_a_few_labels_keeps_the_source_knowledge(tasks, monkeypatch)
     pick = lambda ids: [archs[i] for i in ids]  # noqa: E731
     fitted = Predictor(space="nb201", **TINY).fit(pick(source), acc[source])
     tuned = copy.deepcopy(fitted).finetune(pick(few), new[few])
-    assert len(few) + len(source) // 2 < len(tuned.gps[0].y) <= len(few) + len(source)  # source points, less those at a new label's inputs
+    assert (
+        len(few) + len(source) // 2 < len(tuned.gps[0].y) <= len(few) + len(source)
+    )  # source points, less those at a new label's inputs
     monkeypatch.setattr(predictor_module, "carried_points", lambda *args: None)
     forgetful = copy.deepcopy(fitted).finetune(pick(few), new[few])
     assert len(forgetful.gps[0].y) == len(few)

@@ -40,7 +40,9 @@ def main() -> None:
     # 1. Train some archs for real (digits, on this machine) into a table: a benchmark of its own.
     table = args.out / "runs.csv"
     config = TrainConfig(epochs=epochs, progress=False)
-    with TrainingOracle(space, "digits", config, table=table, executor="serial" if args.fast else "process", build=build) as oracle:
+    with TrainingOracle(
+        space, "digits", config, table=table, executor="serial" if args.fast else "process", build=build
+    ) as oracle:
         search.run("random", oracle, space=space, budget=trained, seed=0)
     results = bench.from_table(table, space=space, metrics=["val_accuracy", "accuracy", "params"], default_metric="val_accuracy")
     print(f"trained {len(results)} archs into {table}; best validation accuracy {results.best()[1]:.3f}")
@@ -52,7 +54,7 @@ def main() -> None:
     mean, _ = predictor.predict(archs[half:])
     print(f"fine-tuned on {half} archs; Spearman on the other {len(archs) - half}: {spearmanr(mean, values[half:])[0]:.3f}")
     saved = predictor.save(args.out / "predictor")
-    check = "from nag import Predictor; p = Predictor.load(r'%s'); print(p.space.name, p.space.size)" % saved
+    check = f"from nag import Predictor; p = Predictor.load(r'{saved}'); print(p.space.name, p.space.size)"
     loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout.strip()
     print(f"a fresh process loads the predictor with its space: {loaded}")
 

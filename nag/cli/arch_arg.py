@@ -28,7 +28,7 @@ def resolve_arch(space: Any, text: str | None, by: str | None = None, maximize: 
     column = by or _default_column(rows[0])
     scored = [(float(row[column]), i) for i, row in enumerate(rows) if _is_number(row.get(column))]
     if not scored:
-        raise ConfigError(f"no row of {text[len(BEST_OF):]} has a numeric {column!r}")
+        raise ConfigError(f"no row of {text[len(BEST_OF) :]} has a numeric {column!r}")
     _, best = max(scored) if maximize else min(scored)
     return space.coerce(str(rows[best]["arch"]))
 

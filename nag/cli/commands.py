@@ -65,7 +65,9 @@ def _show_arch(bench: benchmarks.Benchmark, cfg: DictConfig) -> int:
     return 0
 
 
-def _search(cfg: Any, strategy: str, bench: benchmarks.Benchmark, metric: str | None, quiet: bool, options: dict) -> search.Trajectory:
+def _search(
+    cfg: Any, strategy: str, bench: benchmarks.Benchmark, metric: str | None, quiet: bool, options: dict
+) -> search.Trajectory:
     return search.run(strategy, bench, metric=metric, budget=cfg.budget, seed=cfg.seed, maximize=getattr(cfg, "maximize", True),
                       progress=not quiet, **restrictions(cfg), **options)  # fmt: skip
 
@@ -103,7 +105,14 @@ def cmd_search(cfg: DictConfig) -> int:
     return 0
 
 
-COMMANDS = {"spaces": cmd_spaces, "bench": cmd_bench, "search": cmd_search, **GENERATOR_COMMANDS, **PREDICTOR_COMMANDS,
-            **TRAIN_COMMANDS, **ARTIFACT_COMMANDS}
+COMMANDS = {
+    "spaces": cmd_spaces,
+    "bench": cmd_bench,
+    "search": cmd_search,
+    **GENERATOR_COMMANDS,
+    **PREDICTOR_COMMANDS,
+    **TRAIN_COMMANDS,
+    **ARTIFACT_COMMANDS,
+}
 #: Bare words a command accepts in order, e.g. ``nag bench nbgraph-cora``.
 POSITIONAL = {"bench": ("name",), "search": ("strategy",), "sample": ("space",)}

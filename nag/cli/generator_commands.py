@@ -6,7 +6,7 @@ import io
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,6 @@ from nag.cli.predictor_commands import load_predictor
 from nag.cli.table import format_table
 from nag.errors import CheckpointError, ConfigError
 
-GUIDANCE = ("none", "predictor", "bench")
 #: benchmark columns shown next to each sampled arch, where the benchmark has them
 COST_METRICS = ("params", "flops")
 #: the most rows ``nag sample`` prints (more go to out= only)
@@ -142,14 +141,26 @@ def _sample_predictor(cfg: DictConfig, space: Any) -> Any:
     return predictor
 
 
-def _sample_guidance(cfg: DictConfig, predictor: Any, bench: benchmarks.Benchmark | None) -> Any:
-    from nag.guidance import PredictorGuidance, RewardGuidance
+def _predictor_guidance(cfg: DictConfig, predictor: Any, bench: Any) -> Any:
+    from nag.guidance import PredictorGuidance
 
-    if cfg.guidance == "predictor":
-        return PredictorGuidance(predictor, metric=cfg.metric, maximize=cfg.maximize, scale=cfg.scale, seed=cfg.seed)
-    if cfg.guidance == "bench":
-        return RewardGuidance(lambda archs: lookup(bench, cfg.metric, archs), maximize=cfg.maximize)
-    return None
+    return PredictorGuidance(predictor, metric=cfg.metric, maximize=cfg.maximize, scale=cfg.scale, seed=cfg.seed)
+
+
+def _bench_guidance(cfg: DictConfig, predictor: Any, bench: Any) -> Any:
+    from nag.guidance import RewardGuidance
+
+    return RewardGuidance(lambda archs: lookup(bench, cfg.metric, archs), maximize=cfg.maximize)
+
+
+#: ``guidance=NAME``: what ``nag sample`` guides by, built from the config, predictor and benchmark
+GUIDANCE: dict[str, Callable[[DictConfig, Any, Any], Any]] = {
+    "none": lambda cfg, predictor, bench: None, "predictor": _predictor_guidance, "bench": _bench_guidance,
+}  # fmt: skip
+
+
+def _sample_guidance(cfg: DictConfig, predictor: Any, bench: benchmarks.Benchmark | None) -> Any:
+    return GUIDANCE[cfg.guidance](cfg, predictor, bench)
 
 
 def _cost_columns(space: Any, bench: Any) -> list[str]:
@@ -214,7 +225,9 @@ def cmd_sample(cfg: DictConfig) -> int:
                                   "pass generator=DIR, one fit with Generator.fit(..., conditions=)")  # fmt: skip
         generator = load_generator(cfg.generator or default, space)
         allowed = OmegaConf.to_container(cfg.allowed, resolve=True) or None
-        generator.feasible_set(constraints, bench, allowed=allowed)  # unknown constraint metrics or options, or none feasible: fail now
+        generator.feasible_set(
+            constraints, bench, allowed=allowed
+        )  # unknown constraint metrics or options, or none feasible: fail now
         guidance = _sample_guidance(cfg, predictor, bench)
         batches = generator.sample_batches(cfg.n, SAMPLE_BATCH, guidance=guidance, constraints=constraints, seed=cfg.seed,
                                            metrics=bench, condition=cfg.condition, condition_scale=cfg.condition_scale,

@@ -22,10 +22,10 @@ from nag.errors import CheckpointError, ConfigError
 
 
 def cmd_pretrain(cfg: DictConfig) -> int:
+    import torch
+
     from nag.encoder import Encoder
     from nag.encoder.pretrain import PretrainConfig
-
-    import torch
 
     config = PretrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed, soft_positives=cfg.soft_positives)
     with torch.random.fork_rng():

@@ -48,11 +48,17 @@ class _Layer(nn.Module):
         self.bias_fwd, self.bias_bwd = nn.Linear(hidden, heads), nn.Linear(hidden, heads)
         self.out = nn.Linear(hidden, hidden)
         self.ff = nn.Sequential(nn.Linear(hidden, 2 * hidden), nn.GELU(), nn.Linear(2 * hidden, hidden))
-        self.edge_in, self.src_in, self.dst_in = nn.Linear(hidden, hidden), nn.Linear(hidden, hidden, bias=False), nn.Linear(hidden, hidden, bias=False)
+        self.edge_in, self.src_in, self.dst_in = (
+            nn.Linear(hidden, hidden),
+            nn.Linear(hidden, hidden, bias=False),
+            nn.Linear(hidden, hidden, bias=False),
+        )
         self.edge_out = nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden))
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, e: torch.Tensor, src: torch.Tensor, dst: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, e: torch.Tensor, src: torch.Tensor, dst: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         b, n, h = x.shape
         d = h // self.heads
         q, k, v = self.qkv(self.norm_x(x)).view(b, n, 3, self.heads, d).unbind(2)  # [B, N, heads, d]

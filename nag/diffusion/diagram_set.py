@@ -54,7 +54,11 @@ class DiagramSet:
                 raise ConfigError(f"bound on {name!r}: op must be one of {list(_COMPARE)}, got {op!r}")
             diagram.cost_to_go(name)  # ConfigError naming the costs the diagram has
         self._check_reachable()
-        self.excluded = {tuple(r) for r in np.asarray(exclude, dtype=np.int64).reshape(-1, len(self.sizes)).tolist()} if exclude is not None else set()
+        self.excluded = (
+            {tuple(r) for r in np.asarray(exclude, dtype=np.int64).reshape(-1, len(self.sizes)).tolist()}
+            if exclude is not None
+            else set()
+        )
         self.max_redraws = max_redraws
         self.slot_masks = self._slot_masks()
 

@@ -23,7 +23,8 @@ class Corpus:
 
 def _reference_models() -> list[tuple[str, nn.Module, torch.Tensor]]:
     """Small hand-written models in the usual styles, traced into the corpus."""
-    def conv_bn(c_in, c_out, stride=1, groups=1, k=3):  # noqa: E306
+
+    def conv_bn(c_in, c_out, stride=1, groups=1, k=3):
         return [nn.Conv2d(c_in, c_out, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
 
     x = torch.zeros(1, 3, 32, 32)
@@ -46,7 +47,9 @@ def build_corpus(network_graphs: int = 300, seed: int = 0, traced: bool = True) 
 
     datas, partners, counts = [], [], {}
     nb201 = spaces.get("nb201")
-    with_network = set(np.random.default_rng(seed).choice(nb201.size, size=min(network_graphs, nb201.size), replace=False).tolist())
+    with_network = set(
+        np.random.default_rng(seed).choice(nb201.size, size=min(network_graphs, nb201.size), replace=False).tolist()
+    )
     for i, arch in enumerate(nb201.enumerate()):
         datas.append(to_data(nb201.to_graph(arch, "cell")))
         partners.append(to_data(nb201.to_graph(arch, "network")) if i in with_network else None)

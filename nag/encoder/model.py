@@ -12,7 +12,16 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import GATv2Conv, GINConv, SAGEConv, global_add_pool, global_max_pool, global_mean_pool
 
-from nag.checkpoint import CONFIG, WEIGHTS, build_loaded, config_section, config_value, is_object, load_checkpoint, save_checkpoint
+from nag.checkpoint import (
+    CONFIG,
+    WEIGHTS,
+    build_loaded,
+    config_section,
+    config_value,
+    is_object,
+    load_checkpoint,
+    save_checkpoint,
+)
 from nag.encoder.config import EncoderConfig
 from nag.encoder.featurize import GRAPH_STATS, featurize, to_data, to_graphs
 from nag.graph import NUMERIC_ATTRS, OPS

@@ -129,7 +129,9 @@ def pretrain(encoder: nn.Module, datas: Sequence[Data], partners: Sequence[Data 
             swap = torch.rand(len(idx), generator=generator) < config.level_swap
             second = [augment(partners[j] if s and partners[j] is not None else datas[j], config, generator)
                       for j, s in zip(idx, swap.tolist())]  # fmt: skip
-            targets = None if sigs is None else spectrum.soft_targets(sigs[idx], config.soft_positives, config.spectral_temperature)
+            targets = (
+                None if sigs is None else spectrum.soft_targets(sigs[idx], config.soft_positives, config.spectral_temperature)
+            )
             loss = nt_xent(projector(encoder(collate(first))), projector(encoder(collate(second))), config.temperature, targets)
             optimizer.zero_grad()
             loss.backward()

@@ -119,8 +119,10 @@ class ProcessExecutor(Executor):
                 # A dead worker breaks the whole pool: start a fresh one for the next batch.
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
-                hint = ("a worker process died: out of memory, a crash, a job that cannot be unpickled there, "
-                        'or a script without an `if __name__ == "__main__":` guard')
+                hint = (
+                    "a worker process died: out of memory, a crash, a job that cannot be unpickled there, "
+                    'or a script without an `if __name__ == "__main__":` guard'
+                )
             raise first_failure(failures, hint) from failures[min(failures)]
         return results
 

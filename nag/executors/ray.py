@@ -79,7 +79,9 @@ class RayExecutor(Executor):
             ray.init(address=address, ignore_reinit_error=True, **init_options)
         except Exception as e:  # ray raises ConnectionError, ValueError, RuntimeError... for a bad address or option
             where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-            raise ConfigError(f"cannot start or join {where}: {type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}") from None
+            raise ConfigError(
+                f"cannot start or join {where}: {type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+            ) from None
         resources = ray.cluster_resources()
         if num_gpus is None:
             num_gpus = 1 if resources.get("GPU", 0) > 0 else 0

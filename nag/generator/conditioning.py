@@ -39,7 +39,9 @@ def resolve(generator: Any, condition: Any) -> torch.Tensor | None:
                       f"({table.embedding_dim},) (Generator.embed), got {condition!r}")  # fmt: skip
 
 
-def denoiser_for(generator: Any, embedding: torch.Tensor | None, scale: float) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+def denoiser_for(
+    generator: Any, embedding: torch.Tensor | None, scale: float
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """``(x, t) -> logits`` of the generator's denoiser under ``embedding`` (see the module doc)."""
     denoiser = generator.denoiser
     if denoiser.condition is None:

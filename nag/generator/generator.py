@@ -12,9 +12,18 @@ import numpy as np
 import torch
 
 from nag import seeds, spaces
-from nag.checkpoint import (CONFIG, WEIGHTS, check_shapes, config_section, config_value, is_object, load_checkpoint, load_state,
-                            save_checkpoint)  # fmt: skip
-from nag.diffusion import DiagramSet, Denoiser, MarginalNoise, ValidSet, alpha_bar, sample, sampling_times, train_denoiser
+from nag.checkpoint import (
+    CONFIG,
+    WEIGHTS,
+    check_shapes,
+    config_section,
+    config_value,
+    is_object,
+    load_checkpoint,
+    load_state,
+    save_checkpoint,  # fmt: skip
+)
+from nag.diffusion import Denoiser, DiagramSet, MarginalNoise, ValidSet, alpha_bar, sample, sampling_times, train_denoiser
 from nag.errors import CheckpointError, ConfigError
 from nag.generator import conditioning
 from nag.generator import constraints as constraint_specs
@@ -120,7 +129,9 @@ class Generator:
             config = dataclasses.replace(config, conditions=names)
             labels = torch.tensor([0 if c is None else names.index(c) + 1 for c in conditions])
         generator = cls(space, config, device)
-        fitted_on = "the archs given" if archs is not None else "every arch" if generator.listed else f"{samples:,} uniform samples"
+        fitted_on = (
+            "the archs given" if archs is not None else "every arch" if generator.listed else f"{samples:,} uniform samples"
+        )
         if archs is None:
             if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
                 raise ConfigError(f"samples must be an int >= 1, got {samples!r}")
@@ -178,8 +189,12 @@ class Generator:
         started = time.perf_counter()
         self.denoiser.eval()
         denoise = conditioning.denoiser_for(self, embedding, float(condition_scale))
-        draw = lambda count: sample(denoise, self.noise, self.alpha_bar, times, valid, count, generator, guides,
-                                    self.to_archs, self.is_member)  # noqa: E731 fmt: skip
+
+        def draw(count: int) -> Any:
+            return sample(
+                denoise, self.noise, self.alpha_bar, times, valid, count, generator, guides, self.to_archs, self.is_member
+            )
+
         result = draw(n)
         archs = self.to_archs(result.x0)
         rejection = self._rejected(constraints, metrics)
@@ -227,7 +242,9 @@ class Generator:
         self.sample(0, guidance=guidance, seed=seed, **options)  # every check, before any work
         guides = self._bind(_as_list(guidance), _context(**options))
         for k, start in enumerate(range(0, n, batch_size)):
-            batch_seed = seed if k == 0 or seed is None else int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0] >> 1)
+            batch_seed = (
+                seed if k == 0 or seed is None else int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0] >> 1)
+            )
             yield self.sample(min(batch_size, n - start), guidance=guides, seed=batch_seed, **options)
 
     def _bind(self, guides: list[Any], context: dict[str, Any]) -> list[Any]:
@@ -235,7 +252,9 @@ class Generator:
         generator and the sampling ``context`` (constraints, condition, ...)."""
         return [g.bind(self, **context) if hasattr(g, "bind") else g for g in guides]
 
-    def embed(self, archs: Sequence[Any], weights: Sequence[float] | None = None, iterations: int = 300, seed: int = 0) -> torch.Tensor:
+    def embed(
+        self, archs: Sequence[Any], weights: Sequence[float] | None = None, iterations: int = 300, seed: int = 0
+    ) -> torch.Tensor:
         """A new condition learned from ``archs`` known to be good (e.g. the best labelled archs
         of a new dataset), for ``sample(condition=...)``; the network stays as it is."""
         return conditioning.learn_embedding(self, archs, weights, iterations=iterations, seed=seed)
@@ -347,4 +366,3 @@ def _as_list(guidance: Any) -> list[Any]:
         if not callable(g) and not hasattr(g, "bind"):
             raise ConfigError(f"guidance must be callable (see nag.guidance), got {type(g).__name__}")
     return items
-

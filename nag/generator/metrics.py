@@ -28,6 +28,7 @@ def novelty(archs: Sequence[Any], train: Sequence[Any]) -> float:
 def slot_total_variation(rows: np.ndarray, reference: np.ndarray, k: int) -> np.ndarray:
     """Per slot, the total-variation distance between option frequencies of ``rows`` and
     ``reference`` (both [n, S] option indices): 0 = same distribution, 1 = disjoint."""
+
     def freq(r: np.ndarray) -> np.ndarray:
         return np.stack([np.bincount(r[:, s], minlength=k) / len(r) for s in range(r.shape[1])])
 

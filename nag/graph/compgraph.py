@@ -144,7 +144,6 @@ class CompGraph:
     # ----------------------------------------------------------------- validation
     def validate(self) -> None:
         """Raise :class:`InvalidArchitecture` naming the first offending node or edge."""
-        n = len(self.nodes)
         for i, node in enumerate(self.nodes):
             problem = _node_problem(node)
             if problem:

@@ -114,4 +114,3 @@ def path_summary(graph: CompGraph) -> PathSummary:
 def path_stats(graph: CompGraph) -> np.ndarray:
     """``[len(PATH_STATS)]`` float64 path statistics of ``graph`` (:meth:`PathSummary.vector`)."""
     return path_summary(graph).vector()
-

@@ -115,9 +115,7 @@ def _trace_export(module: nn.Module, inputs: tuple) -> _Traced:
 
     exported = torch.export.export(module, inputs, strict=False)
     signature = exported.graph_signature
-    outputs = frozenset(
-        s.arg.name for s in signature.output_specs if s.kind == OutputKind.USER_OUTPUT and hasattr(s.arg, "name")
-    )
+    outputs = frozenset(s.arg.name for s in signature.output_specs if s.kind == OutputKind.USER_OUTPUT and hasattr(s.arg, "name"))
     values = {n.name: _abstract(n.meta.get("val")) for n in exported.graph.nodes}
     return _Traced(exported.graph_module, values, frozenset(signature.user_inputs), outputs)
 

@@ -11,16 +11,13 @@ noise-aware model. The sampler never sees the predictor, only the bound callable
 The score ``g`` learns is the normal score of each arch's rank under the predictor, not
 the predicted value: benchmark metrics have long tails (nb201 cells without an
 input-output path sit at 10% accuracy), and standardising raw values squeezes the archs
-that matter, the best ones, into a sliver of the target range. On nb201-cifar10 with a
-100-label predictor the rank targets raise the guided samples' true mean accuracy at equal
-uniqueness (measured while building it: about 93.3-93.4 vs 93.0-93.1 at 0.6-0.8 unique).
+that matter, the best ones, into a sliver of the target range (the measured effect on
+nb201-cifar10 is in CHANGELOG.md).
 
 Scale: when ``scale=None`` a short calibration samples a small batch at each scale of a
 grid and keeps the one whose samples the predictor rates best, among those whose samples
 stay at least ``min_unique`` unique, then bisects towards the next grid scale. The true
-quality keeps climbing as the scale grows and the samples concentrate (nb201-cifar10,
-100-label predictors, 10 seeds: README, "Today's guidance"),
-so ``min_unique`` is the knob that trades diversity for quality; the refinement lands
+quality keeps climbing as the scale grows and the samples concentrate, so ``min_unique`` is the knob that trades diversity for quality; the refinement lands
 close to it instead of up to a grid step short.
 """
 
@@ -139,7 +136,9 @@ class PredictorGuidance:
 class _Surrogate(nn.Module):
     def __init__(self, slots: int, k: int, hidden: int = 128):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(slots * k + 16, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1))
+        self.net = nn.Sequential(
+            nn.Linear(slots * k + 16, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1)
+        )
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([x.flatten(1), _time_features(t)], -1)).squeeze(-1)

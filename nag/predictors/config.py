@@ -69,11 +69,15 @@ class PredictorConfig(JSONConfig):
         self.check_ranges({"heads": (1, MAX_HEADS), "hidden": (1, MAX_WIDTH), "epochs": (1, MAX_EPOCHS),
                            "finetune_epochs": (1, MAX_EPOCHS), "condition_dim": (0, MAX_WIDTH)})  # fmt: skip
         if self.targets not in SCALINGS:
-            raise ConfigError(f"PredictorConfig.targets {self.targets!r} is unknown; choose one of: {', '.join(SCALINGS.names())}")
+            raise ConfigError(
+                f"PredictorConfig.targets {self.targets!r} is unknown; choose one of: {', '.join(SCALINGS.names())}"
+            )
         if not 0.0 <= self.gp_weight <= 1.0:
             raise ConfigError(f"PredictorConfig.gp_weight must be a number in [0, 1], got {self.gp_weight!r}")
         if self.gp_kernel not in KERNELS:
-            raise ConfigError(f"PredictorConfig.gp_kernel {self.gp_kernel!r} is unknown; choose one of: {', '.join(KERNELS.names())}")
+            raise ConfigError(
+                f"PredictorConfig.gp_kernel {self.gp_kernel!r} is unknown; choose one of: {', '.join(KERNELS.names())}"
+            )
         if self.fuzziness <= 1.0:
             raise ConfigError(f"PredictorConfig.fuzziness must be > 1, got {self.fuzziness}")
         for name in ("lr", "encoder_lr"):

@@ -6,19 +6,16 @@ cells better than the heads do alone, and blending both ranks better than either
 (``benchmarks/predictors.py``). Kernel: ``c * k(l) + white(s)`` on standardised targets
 (scikit-learn's ``GaussianProcessRegressor``), ``k`` one stationary kernel of
 :data:`KERNELS` with one length scale; ``c, l, s`` maximise the marginal likelihood
-(L-BFGS-B from the default and from ``restarts`` random starts). The default, Matern 3/2,
-ranked nb201 cells a little better than the RBF kernel at every seed tried (5 seeds of 50
-and 100 labels: held-out Spearman +0.002 to +0.007) and its top 100 of the space were
-better too (true mean 93.43 vs 93.39 with 100 labels).
+(L-BFGS-B from the default and from ``restarts`` random starts). The default is Matern 3/2,
+which ranked nb201 cells a little better than the RBF kernel (figures in CHANGELOG.md).
 
 With ``blocks`` the inputs are consecutive column blocks (the predictor's: path statistics,
 then the adjacency-with-ops encoding of :mod:`nag.encoder.adjacency`) and the kernel is a
 sum ``sum_b c_b * k(l_b) + white(s)`` with one scale and length scale per block
 (:class:`~nag.predictors.block_kernel.Block`), so the marginal likelihood weighs each kind
-of input per task. In ``benchmarks/predictors.py`` (run before and after the adjacency
-block, same seeds; the README's predictor section) it ranked NAS-Bench-Graph's citeseer
-and cora clearly better than the GP on path statistics alone (+0.11 Spearman on citeseer
-with 25 labels) and NAS-Bench-201 about the same.
+of input per task. In ``benchmarks/predictors.py`` it ranked NAS-Bench-Graph's citeseer
+and cora clearly better than the GP on path statistics alone, and NAS-Bench-201 about the
+same (figures in CHANGELOG.md).
 
 A fitted GP is its training inputs, targets, per-point extra noise (zero except for points
 carried over by fine-tuning) and its kernel values: rebuilding it from them

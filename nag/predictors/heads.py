@@ -25,7 +25,11 @@ class EnsembleHeads(nn.Module):
         self.condition_dim = condition_dim
         self.heads = nn.ModuleList(
             nn.Sequential(
-                nn.Linear(in_dim + condition_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, outputs)
+                nn.Linear(in_dim + condition_dim, hidden),
+                nn.SiLU(),
+                nn.Linear(hidden, hidden),
+                nn.SiLU(),
+                nn.Linear(hidden, outputs),
             )
             for _ in range(heads)
         )

@@ -14,13 +14,20 @@ from torch import Tensor
 from torch_geometric.data import Batch
 
 from nag import spaces
-from nag.checkpoint import (CONFIG, WEIGHTS, build_loaded, config_section, config_value, is_object, load_checkpoint,
-                            save_checkpoint)  # fmt: skip
+from nag.checkpoint import (
+    CONFIG,
+    WEIGHTS,
+    build_loaded,
+    config_section,
+    config_value,
+    is_object,
+    load_checkpoint,
+    save_checkpoint,  # fmt: skip
+)
 from nag.encoder import Encoder, EncoderConfig
 from nag.encoder.adjacency import ADJACENCY_WIDTH, adjacency_encoding
 from nag.encoder.featurize import featurize
 from nag.errors import CheckpointError, ConfigError
-from nag.graph import CompGraph
 from nag.graph.paths import PATH_STATS
 from nag.predictors.config import PredictorConfig
 from nag.predictors.gp import PathGP
@@ -245,7 +252,8 @@ class Predictor:
             embedding = self.encoder(batch) if train_encoder else before
             pred = self.heads(embedding, extra)  # [n, K, M]
             loss = sum(
-                weighted_mse(pred[:, k, m], y[:, m], weight[k]) + c.rank_weight * pairwise_rank_loss(pred[:, k, m], y[:, m], weight[k])
+                weighted_mse(pred[:, k, m], y[:, m], weight[k])
+                + c.rank_weight * pairwise_rank_loss(pred[:, k, m], y[:, m], weight[k])
                 for k in range(pred.shape[1])
                 for m in range(pred.shape[2])
             ) / (pred.shape[1] * pred.shape[2])
@@ -309,7 +317,11 @@ class Predictor:
         cond = self._condition(condition, len(items))
         if not items:
             empty = {m: np.zeros(0) for m in self.metrics}
-            return (empty[self.metrics[0]], np.zeros(0)) if len(self.metrics) == 1 else (empty, {m: np.zeros(0) for m in self.metrics})
+            return (
+                (empty[self.metrics[0]], np.zeros(0))
+                if len(self.metrics) == 1
+                else (empty, {m: np.zeros(0) for m in self.metrics})
+            )
         z_mean, z_std = self.predict_normalised(self._featurize(items, batch_size), cond)
         mean = {m: s.inverse(z_mean[:, i]) for i, (m, s) in enumerate(zip(self.metrics, self.scalings))}
         std = {m: s.inverse_spread(z_mean[:, i], z_std[:, i]) for i, (m, s) in enumerate(zip(self.metrics, self.scalings))}
@@ -384,7 +396,9 @@ def _check_mode(mode: str) -> None:
 
 
 def _is_name_list(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value) and len(set(value)) == len(value)
+    return (
+        isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value) and len(set(value)) == len(value)
+    )
 
 
 def _strip(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:

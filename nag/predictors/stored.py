@@ -54,7 +54,9 @@ def load_path_scale(tensors: dict[str, Tensor], source: Path) -> tuple[Tensor, T
         raise CheckpointError(f"{source} lacks the path statistics' scale (tensors paths.mean / paths.std)")
     mean, std = tensors["paths.mean"].float(), tensors["paths.std"].float()
     if mean.shape != (width,) or std.shape != (width,) or not bool((std > 0).all()):
-        raise CheckpointError(f"{source}: paths.mean / paths.std must be [{width}] with std > 0, got {tuple(mean.shape)} / {tuple(std.shape)}")
+        raise CheckpointError(
+            f"{source}: paths.mean / paths.std must be [{width}] with std > 0, got {tuple(mean.shape)} / {tuple(std.shape)}"
+        )
     return mean, std
 
 

@@ -24,7 +24,9 @@ from nag.predictors.gp import PathGP
 MIN_RESIDUAL = 0.05
 
 
-def carried_points(source: PathGP, prior: np.ndarray, x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def carried_points(
+    source: PathGP, prior: np.ndarray, x: np.ndarray, z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The points of ``source`` as extra, noisy points ``(x, y, alpha)`` for a GP on the new
     labels ``z`` ``[n]`` at inputs ``x`` ``[n, d]``, given the old predictor's predictions
     ``prior`` ``[n]`` on the same archs; ``None`` when nothing is carried (module docstring)."""

@@ -7,15 +7,14 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-
 from nag import seeds
 from nag.errors import ConfigError
-from nag.type_checks import describe, fits
 from nag.registry import Registry
 from nag.search.feasible import FeasibleSpace, feasible
 from nag.search.oracle import BudgetExhausted, Oracle, make_oracle
 from nag.search.strategies import local_search, random_search, regularized_evolution
 from nag.search.trajectory import Trajectory
+from nag.type_checks import describe, fits
 
 STRATEGIES: Registry[Callable[..., None]] = Registry("strategy")
 

@@ -16,7 +16,6 @@ import numpy as np
 from nag.errors import ConfigError
 from nag.search.oracle import Oracle
 
-
 #: spaces up to this many archs are listed and shuffled; larger ones are sampled
 LISTED = 10**6
 

@@ -26,8 +26,8 @@ import numpy as np
 
 from nag import spaces
 from nag.atomic_write import write_atomic
-from nag.search.results_table import TableLock, append_row, complete_lines
 from nag.errors import ConfigError, DatasetError, TrainingError
+from nag.search.results_table import TableLock, append_row, complete_lines
 from nag.spaces.base import SearchSpace
 from nag.train import TrainConfig
 

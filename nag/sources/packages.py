@@ -15,5 +15,7 @@ def package_file(package: str, relative: str, pip_name: str) -> Path:
         raise BenchmarkDataError(f"package {package!r} is not installed; run: pip install {pip_name}")
     path = Path(next(iter(spec.submodule_search_locations))) / relative
     if not path.is_file():
-        raise BenchmarkDataError(f"{path} is missing from the installed {pip_name}; reinstall it: pip install --force-reinstall {pip_name}")
+        raise BenchmarkDataError(
+            f"{path} is missing from the installed {pip_name}; reinstall it: pip install --force-reinstall {pip_name}"
+        )
     return path

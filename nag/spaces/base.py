@@ -143,7 +143,9 @@ class SearchSpace(ABC, Generic[A]):
     def cost(self, archs: Sequence[Any], name: str, **options: Any) -> np.ndarray:
         """Cost ``name`` (one of :attr:`cost_names`) of each arch built with ``options``,
         computed analytically."""
-        raise ConfigError(f"space {self.name} has no cost model for {name!r}; it computes: {', '.join(self.cost_names) or 'none'}")
+        raise ConfigError(
+            f"space {self.name} has no cost model for {name!r}; it computes: {', '.join(self.cost_names) or 'none'}"
+        )
 
     def layout(self) -> Any:
         """The generator's :class:`~nag.diffusion.layout.GraphLayout` of this space's choices."""
@@ -237,7 +239,7 @@ class SearchSpace(ABC, Generic[A]):
         """Every distinct arch one choice away from ``arch`` (canonicalised, sorted)."""
         return list(self._neighbours(self.coerce(arch)))
 
-    @functools.lru_cache(maxsize=65536)  # noqa: B019 - spaces are long-lived singletons
+    @functools.lru_cache(maxsize=65536)  # spaces are long-lived singletons: the cache never outlives its space
     def _neighbours(self, arch: A) -> tuple[A, ...]:
         base = list(self.choices(arch))
         found: set[A] = set()

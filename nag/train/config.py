@@ -63,7 +63,9 @@ class TrainConfig(JSONConfig):
         if not self.lr > 0:
             raise ConfigError(f"lr must be positive, got {self.lr!r}")
         if self.weight_decay < 0 or not 0 <= self.label_smoothing < 1:
-            raise ConfigError(f"need weight_decay >= 0 and 0 <= label_smoothing < 1, got {self.weight_decay}, {self.label_smoothing}")
+            raise ConfigError(
+                f"need weight_decay >= 0 and 0 <= label_smoothing < 1, got {self.weight_decay}, {self.label_smoothing}"
+            )
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ConfigError(f"grad_clip must be positive or None, got {self.grad_clip!r}")
         if self.patience is not None and (not isinstance(self.patience, int) or self.patience < 1):

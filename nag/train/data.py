@@ -45,7 +45,9 @@ class ImageData:
                 raise DatasetError(f"{self.name} {split}: need images [N, C, H, W] and labels [N] with N > 0, "
                                    f"got {tuple(x.shape)} and {tuple(y.shape)}")  # fmt: skip
             if x.shape[1:] != self.x_train.shape[1:]:
-                raise DatasetError(f"{self.name} {split}: image shape {tuple(x.shape[1:])} differs from train's {tuple(self.x_train.shape[1:])}")
+                raise DatasetError(
+                    f"{self.name} {split}: image shape {tuple(x.shape[1:])} differs from train's {tuple(self.x_train.shape[1:])}"
+                )
             if y.dtype != torch.int64 or int(y.min()) < 0 or int(y.max()) >= self.num_classes:
                 raise DatasetError(f"{self.name} {split}: labels must be int64 in [0, {self.num_classes})")
         if (self.x_test is None) != (self.y_test is None):

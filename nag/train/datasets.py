@@ -74,7 +74,9 @@ def _normalised(x: np.ndarray, y: np.ndarray, parts: dict[str, np.ndarray], num_
     std = train.std(axis=(0, 2, 3), keepdims=True) + 1e-6
     for split in ("train", "val"):
         if len(parts.get(split, ())) == 0:
-            raise DatasetError(f"{name}: the {split} split is empty ({len(y)} images); give more images per class or other split fractions")
+            raise DatasetError(
+                f"{name}: the {split} split is empty ({len(y)} images); give more images per class or other split fractions"
+            )
     tensors: dict[str, torch.Tensor] = {}
     for split, idx in parts.items():
         if len(idx):
@@ -194,7 +196,9 @@ def cifar10_folder(path: Path | str, val_fraction: float = 0.1, split_seed: int 
 
 # ------------------------------------------------------------------------ ImageFolder
 def _class_images(root: Path) -> dict[str, list[Path]]:
-    classes = {d.name: sorted(f for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES) for d in sorted(root.iterdir()) if d.is_dir()}
+    classes = {
+        d.name: sorted(f for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES) for d in sorted(root.iterdir()) if d.is_dir()
+    }
     return {name: files for name, files in classes.items() if files}
 
 
@@ -225,7 +229,9 @@ def image_folder(path: Path | str, resolution: int = 32, val_fraction: float = 0
     else:
         per_split, classes = {}, sorted(_class_images(path))
     if len(classes) < 2:
-        raise DatasetError(f"{path}: an ImageFolder needs at least two class folders holding images ({', '.join(IMAGE_SUFFIXES)})")
+        raise DatasetError(
+            f"{path}: an ImageFolder needs at least two class folders holding images ({', '.join(IMAGE_SUFFIXES)})"
+        )
     index = {name: i for i, name in enumerate(classes)}
     if per_split:
         unknown = {c for files in per_split.values() for c in files} - set(index)

@@ -25,7 +25,9 @@ class Precision:
 
     @property
     def name(self) -> str:
-        return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype] + (" channels_last" if self.channels_last else "")
+        return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype] + (
+            " channels_last" if self.channels_last else ""
+        )
 
 
 def choose_device(requested: str, cuda_available: bool) -> torch.device:

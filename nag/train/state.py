@@ -116,7 +116,9 @@ def check_resumable(state: dict[str, Any], fields: dict[str, Any], out_dir: Path
     differ = sorted(k for k in fields if saved.get(k) != fields[k])
     if differ:
         changes = ", ".join(f"{k}: {saved.get(k)!r} -> {fields[k]!r}" for k in differ)
-        raise ConfigError(f"cannot resume the run in {out_dir} with other settings ({changes}); use another folder or resume=false")
+        raise ConfigError(
+            f"cannot resume the run in {out_dir} with other settings ({changes}); use another folder or resume=false"
+        )
 
 
 def save_weights(out_dir: Path, model_state: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:

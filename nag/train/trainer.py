@@ -24,14 +24,12 @@ from torch import nn
 from nag.checkpoint import check_tensors
 from nag.errors import CheckpointError, ConfigError, TrainingError
 from nag.train.config import TrainConfig
-from nag.train.optimizers import OPTIMIZERS
 from nag.train.data import IMAGE_TASK, task_of
+from nag.train.optimizers import OPTIMIZERS
 from nag.train.precision import Precision, autocast, choose_device, choose_precision, grad_scaler
 from nag.train.result import TrainResult
 from nag.train.state import STATE_FILE, check_resumable, load_state, prepare_folder, save_state, save_weights
 from nag.train.tasks import Task, make_task
-
-
 
 #: steps between two checks (GPU-to-CPU syncs) that the loss is still finite
 CHECK_EVERY = 8
@@ -58,7 +56,9 @@ def determinism(enabled: bool) -> Iterator[None]:
         torch.backends.cudnn.benchmark = benchmark
 
 
-def evaluate(model: nn.Module, task: Task, split: str, device: torch.device, precision: Precision, batch_size: int) -> dict[str, float]:
+def evaluate(
+    model: nn.Module, task: Task, split: str, device: torch.device, precision: Precision, batch_size: int
+) -> dict[str, float]:
     """Mean cross-entropy and accuracy of ``model`` on ``split``."""
     model.eval()
     loss_sum, correct, count = torch.zeros((), device=device), torch.zeros((), device=device), 0
@@ -100,8 +100,17 @@ class _Run:
         for name in ("optimizer", "scheduler", "scaler"):
             try:
                 getattr(self, name).load_state_dict(state[name])
-            except (KeyError, ValueError, TypeError, IndexError, AttributeError, RuntimeError) as e:  # what torch raises for a foreign dict
-                raise CheckpointError(f"{out / STATE_FILE}: the {name} state does not fit this run ({type(e).__name__}: {e})") from None
+            except (
+                KeyError,
+                ValueError,
+                TypeError,
+                IndexError,
+                AttributeError,
+                RuntimeError,
+            ) as e:  # what torch raises for a foreign dict
+                raise CheckpointError(
+                    f"{out / STATE_FILE}: the {name} state does not fit this run ({type(e).__name__}: {e})"
+                ) from None
         self.epoch, self.best, self.history = state["epoch"], state["best"], json.loads(state["history"])
 
     def keep_if_best(self, val_accuracy: float) -> None:
@@ -164,7 +173,9 @@ def train(model: nn.Module, data: Any, config: TrainConfig | None = None, out_di
     with determinism(config.deterministic):
         _epochs(run, task, device, precision, steps, out)
         model.load_state_dict(run.best["model"])
-        final = {k: v for s in task.splits() for k, v in evaluate(model, task, s, device, precision, config.eval_batch_size).items()}
+        final = {
+            k: v for s in task.splits() for k, v in evaluate(model, task, s, device, precision, config.eval_batch_size).items()
+        }
     if out is not None:
         save_weights(out, run.best["model"], {"best_epoch": str(run.best["epoch"]), "format_version": "1"})
     seconds = sum(r["seconds"] for r in run.history)
@@ -197,7 +208,9 @@ def _epochs(run: _Run, task: Task, device: torch.device, precision: Precision, s
         bar.close()
 
 
-def _train_epoch(run: _Run, task: Task, device: torch.device, precision: Precision, out: Path | None, bar: Any) -> dict[str, float]:
+def _train_epoch(
+    run: _Run, task: Task, device: torch.device, precision: Precision, out: Path | None, bar: Any
+) -> dict[str, float]:
     config, model = run.config, run.model
     seed = epoch_seed(config.seed, run.epoch)
     torch.manual_seed(seed)

@@ -75,6 +75,7 @@ def fixed_cost(plan: NetworkPlan, num_classes: int, auxiliary: bool) -> tuple[in
 def edge_term(cells: tuple[CellPlan, ...], which: int) -> Callable[[int, str], float]:
     """A cost term over one edge's ``(input, op)``: the op's count (``which``: 0 params,
     1 MACs) summed over ``cells`` (every cell of one type)."""
+
     def term(source: int, op: str) -> float:
         return float(sum(op_cost(op, p.channels, p.stride(source), p.spatial)[which] for p in cells))
 

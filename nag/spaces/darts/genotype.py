@@ -61,6 +61,7 @@ _EXPECTED = ("Genotype(normal=[('op', input), ... 8 pairs], normal_concat=[2, 3,
 
 def template() -> str:
     """The canonical genotype string with one ``{choice name}`` placeholder per choice."""
+
     def cell(c: str) -> str:
         return "[" + ", ".join(f"('{{{slot(c, n, 'op', k)}}}', {{{slot(c, n, 'in', k)}}})" for n in NODES for k in (0, 1)) + "]"
 

@@ -23,7 +23,7 @@ attribute, so dilated and separable convolutions differ by their length), ``conv
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from nag.errors import InvalidArchitecture
 from nag.graph import CompGraph, GraphBuilder, Node
@@ -34,13 +34,13 @@ from nag.spaces.darts.plan import CellPlan, network_plan
 Block = tuple[tuple[Node, ...], tuple[tuple[int, int], ...]]
 
 
-@lru_cache(maxsize=None)
+@cache
 def plain(op: str, c_in: int | None = None, c_out: int | None = None, spatial: int | None = None) -> Node:
     """A node without kernel (shared: nodes are immutable)."""
     return Node(op, in_channels=c_in, out_channels=c_out, spatial=spatial)
 
 
-@lru_cache(maxsize=None)
+@cache
 def conv(kernel: int, stride: int, c_in: int | None, c_out: int | None, spatial: int | None, depthwise: bool = False) -> Node:
     """A ``conv`` (or ``dwconv``) node; ``spatial`` is its output size."""
     groups = c_in if depthwise else 1

@@ -102,6 +102,7 @@ class Rule:
     def increasing(cls, *names: str) -> Rule:
         """The present choices' values strictly increase in the order given (one canonical
         order for an unordered set, e.g. a node's two inputs)."""
+
         def holds(*values: Any) -> bool:
             present = [v for v in values if v is not None]
             return all(a < b for a, b in zip(present, present[1:]))
@@ -111,6 +112,7 @@ class Rule:
     @classmethod
     def distinct(cls, *names: str) -> Rule:
         """The present choices take pairwise different values."""
+
         def holds(*values: Any) -> bool:
             present = [v for v in values if v is not None]
             return len(set(present)) == len(present)

@@ -40,7 +40,7 @@ class TextForm:
         self.template = template
         self._spellings = [_spellings(c) for c in self.choices]
         self._index = {c.name: i for i, c in enumerate(self.choices)}
-        self._pattern, self._order = (self._compile(template) if template is not None else (None, ()))
+        self._pattern, self._order = self._compile(template) if template is not None else (None, ())
 
     def _compile(self, template: str) -> tuple[re.Pattern[str], tuple[int, ...]]:
         if not isinstance(template, str):

@@ -20,7 +20,15 @@ from typing import Any
 from nag.spaces.declared import Cost
 from nag.spaces.mbv3.options import build_options
 from nag.spaces.mbv3.skeleton import (
-    MAX_DEPTH, N_STAGES, STAGE_STRIDES, BlockPlan, block, downsample, first_block, stage_sides, widths,
+    MAX_DEPTH,
+    N_STAGES,
+    STAGE_STRIDES,
+    BlockPlan,
+    block,
+    downsample,
+    first_block,
+    stage_sides,
+    widths,
 )  # fmt: skip
 
 

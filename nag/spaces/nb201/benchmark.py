@@ -7,11 +7,11 @@ import numpy as np
 import torch
 
 from nag.bench.benchmark import Benchmark
-from nag.spaces.nb201.network import NB201Network
 from nag.counting import count_flops, count_params
-from nag.spaces.nb201 import source as analog_nasbench
 from nag.sources.cache import Table, cached_table
 from nag.spaces.nb201 import NB201Arch, NB201Space
+from nag.spaces.nb201 import source as analog_nasbench
+from nag.spaces.nb201.network import NB201Network
 
 FORMAT_VERSION = 1
 #: analog-nasbench field -> nag metric.
@@ -28,7 +28,9 @@ def cost_model(C: int = 16, N: int = 5, num_classes: int = 10, resolution: int =
     cells hold only ``none`` edges.
     """
     base_net = NB201Network(["none"] * 6, num_classes=num_classes, C=C, N=N)
-    model = {"base": {"params": count_params(base_net), "flops": count_flops(base_net, torch.zeros(1, 3, resolution, resolution))}}
+    model = {
+        "base": {"params": count_params(base_net), "flops": count_flops(base_net, torch.zeros(1, 3, resolution, resolution))}
+    }
     for k in (1, 3):
         params = flops = 0
         for stage, c in enumerate((C, 2 * C, 4 * C)):
@@ -45,7 +47,9 @@ def analytic_costs(archs: list[NB201Arch], **network: int) -> dict[str, np.ndarr
     out = {}
     for metric in ("params", "flops"):
         per_edge = {op: costs[metric] for op, costs in model.items() if op != "base"}
-        out[metric] = np.array([model["base"][metric] + sum(per_edge.get(op, 0) for op in a.ops) for a in archs], dtype=np.float64)
+        out[metric] = np.array(
+            [model["base"][metric] + sum(per_edge.get(op, 0) for op in a.ops) for a in archs], dtype=np.float64
+        )
     return out
 
 

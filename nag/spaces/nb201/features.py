@@ -26,7 +26,6 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch
 
-from nag.spaces.nb201.network import CELL_EDGES, NB201_OPS
 from nag.errors import InvalidArchitecture
 from nag.graph import OPS, Node
 from nag.graph.compgraph import NODE_FEATURES, feature_row
@@ -34,6 +33,7 @@ from nag.graph.ops import OP_INDEX
 from nag.graph.paths import PATH_QUANTITIES, quantity_rows
 from nag.graph.pyg_batch import assemble_batch
 from nag.spaces.nb201.graph import edge_nodes
+from nag.spaces.nb201.network import CELL_EDGES, NB201_OPS
 
 _CHAINS = [edge_nodes(op) for op in NB201_OPS]
 _LENGTH = np.array([len(chain) for chain in _CHAINS])
@@ -95,7 +95,9 @@ def featurize_cells(choices: np.ndarray) -> Batch:
     ``[B, GRAPH_STATS]`` and ``paths`` ``[B, len(PATH_STATS)]``."""
     choices = np.asarray(choices, dtype=np.int64).reshape(-1, len(CELL_EDGES))
     if choices.size and (choices.min() < 0 or choices.max() >= len(NB201_OPS)):
-        raise InvalidArchitecture(f"NAS-Bench-201 op indices must lie in 0..{len(NB201_OPS) - 1}, got {choices.min()}..{choices.max()}")
+        raise InvalidArchitecture(
+            f"NAS-Bench-201 op indices must lie in 0..{len(NB201_OPS) - 1}, got {choices.min()}..{choices.max()}"
+        )
     x, op, edge_index, ptr = _nodes_and_edges(choices)
     count, mean, high, low, open_edges, open_adds = _paths(choices)
     paths = np.concatenate([_LOG_COUNT[count][:, None], mean, high, low], axis=1)
@@ -170,4 +172,6 @@ def _graph_stats(choices: np.ndarray, count: np.ndarray, high: np.ndarray, open_
 def featurize_archs(archs: Sequence) -> Batch:
     """:func:`featurize_cells` of ``NB201Arch``s."""
     index = {op: i for i, op in enumerate(NB201_OPS)}
-    return featurize_cells(np.array([[index[op] for op in arch.ops] for arch in archs], dtype=np.int64).reshape(-1, len(CELL_EDGES)))
+    return featurize_cells(
+        np.array([[index[op] for op in arch.ops] for arch in archs], dtype=np.int64).reshape(-1, len(CELL_EDGES))
+    )

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from nag.spaces.nb201.network import CELL_EDGES
 from nag.errors import InvalidArchitecture
 from nag.graph import CompGraph, GraphBuilder, Node
+from nag.spaces.nb201.network import CELL_EDGES
 
 
 @lru_cache(maxsize=1024)
@@ -46,11 +46,7 @@ def add_cell(b: GraphBuilder, source: int, ops: Sequence[str], channels: int | N
     """Append one cell fed by node ``source``; returns the index of its last ``add`` node."""
     cell_nodes = [source]
     for target in (1, 2, 3):
-        ends = [
-            b.chain(cell_nodes[s], edge_nodes(op, channels, spatial))
-            for (t, s), op in zip(CELL_EDGES, ops)
-            if t == target
-        ]
+        ends = [b.chain(cell_nodes[s], edge_nodes(op, channels, spatial)) for (t, s), op in zip(CELL_EDGES, ops) if t == target]
         cell_nodes.append(b.add("add", ends, in_channels=channels, out_channels=channels, spatial=spatial))
     return cell_nodes[3]
 
@@ -81,21 +77,37 @@ def network_graph(ops: Sequence[str], num_classes: int = 10, C: int = 16, N: int
         if stage > 0:
             a = _conv_bn(b, x, channels // 2, channels, 3, 2, spatial, relu=True)
             a = _conv_bn(b, a, channels, channels, 3, 1, spatial // 2, relu=True)
-            d = b.chain(x, [
-                Node("avgpool", kernel=2, stride=2, in_channels=channels // 2, out_channels=channels // 2, spatial=spatial // 2),
-                Node("conv", kernel=1, stride=1, groups=1, in_channels=channels // 2, out_channels=channels, spatial=spatial // 2),
-            ])
+            d = b.chain(
+                x,
+                [
+                    Node(
+                        "avgpool", kernel=2, stride=2, in_channels=channels // 2, out_channels=channels // 2, spatial=spatial // 2
+                    ),
+                    Node(
+                        "conv",
+                        kernel=1,
+                        stride=1,
+                        groups=1,
+                        in_channels=channels // 2,
+                        out_channels=channels,
+                        spatial=spatial // 2,
+                    ),
+                ],
+            )
             spatial //= 2
             x = b.add("add", [a, d], in_channels=channels, out_channels=channels, spatial=spatial)
         for _ in range(N):
             x = add_cell(b, x, ops, channels, spatial)
     c = 4 * C
-    x = b.chain(x, [
-        Node("batchnorm", in_channels=c, out_channels=c, spatial=spatial),
-        Node("relu", in_channels=c, out_channels=c, spatial=spatial),
-        Node("globalpool", in_channels=c, out_channels=c, spatial=1),
-        Node("linear", in_channels=c, out_channels=num_classes),
-    ])
+    x = b.chain(
+        x,
+        [
+            Node("batchnorm", in_channels=c, out_channels=c, spatial=spatial),
+            Node("relu", in_channels=c, out_channels=c, spatial=spatial),
+            Node("globalpool", in_channels=c, out_channels=c, spatial=1),
+            Node("linear", in_channels=c, out_channels=num_classes),
+        ],
+    )
     b.add("output", [x])
     return b.build()
 

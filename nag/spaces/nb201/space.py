@@ -100,7 +100,9 @@ class NB201Space(SearchSpace[NB201Arch]):
             raise InvalidArchitecture(f"a NAS-Bench-201 cell has 6 edge ops, got {len(ops)}")
         for edge, op in zip(CELL_EDGES, ops):
             if op not in NB201_OPS:
-                raise InvalidArchitecture(f"edge {edge[0]}<-{edge[1]} has unknown op {op!r}; choose one of: {', '.join(NB201_OPS)}")
+                raise InvalidArchitecture(
+                    f"edge {edge[0]}<-{edge[1]} has unknown op {op!r}; choose one of: {', '.join(NB201_OPS)}"
+                )
         return NB201Arch(ops)
 
     def to_tuple(self, arch: NB201Arch) -> tuple[int, ...]:

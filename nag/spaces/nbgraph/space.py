@@ -14,16 +14,16 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 from torch import nn
 
 from nag.errors import InvalidArchitecture
 from nag.graph import CompGraph, GraphBuilder
-from nag.spaces.nbgraph import source as nas_bench_graph
 from nag.spaces.base import SearchSpace, SpaceDefaults
+from nag.spaces.nbgraph import source as nas_bench_graph
 
 #: The benchmark's op order (its canonical hash writes op indices in this order).
 GNN_OPS: tuple[str, ...] = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")
@@ -80,7 +80,12 @@ class NBGraphArch:
         except (TypeError, ValueError):
             value = -1
         digits = f"{value:05d}"
-        if value < 0 or isinstance(key, bool) or int(digits[:-4]) >= len(LINK_PATTERNS) or any(int(d) >= len(GNN_OPS) for d in digits[-4:]):
+        if (
+            value < 0
+            or isinstance(key, bool)
+            or int(digits[:-4]) >= len(LINK_PATTERNS)
+            or any(int(d) >= len(GNN_OPS) for d in digits[-4:])
+        ):
             raise InvalidArchitecture(f"{key!r} is not a NAS-Bench-Graph key (link pattern 0-8, then four op digits 0-8)")
         pattern, ops = int(digits[:-4]), digits[-4:]
         return cls(LINK_PATTERNS[pattern], tuple(GNN_OPS[int(d)] for d in ops))
@@ -100,7 +105,7 @@ def structure(link: Sequence[int], ops: Sequence[str]) -> tuple:
             return inner  # a skip passes its input on: contract it
         return [(ops[node - 1] if node else "input", tuple(sorted(inner)))]
 
-    (_, items), = expand(0)
+    ((_, items),) = expand(0)
     return tuple(item for item in items if item != _OUT)  # the raw input alone adds nothing
 
 
