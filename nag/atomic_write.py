@@ -64,7 +64,7 @@ def remove_temporaries(path: Path | str) -> list[Path]:
     return stale
 
 
-def write_atomic(path: Path | str, write: Callable[[Path], None]) -> None:
+def write_atomic(path: Path | str, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``.
 
     A destination that cannot be written (a folder, a parent that is a file, no permission)

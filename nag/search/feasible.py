@@ -16,7 +16,7 @@ refuses any other (every arch a strategy proposes passes the same check).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -57,7 +57,8 @@ class FeasibleSpace(SpaceView):
                 raise ConfigError(f"no arch of {base.name} is feasible: {self.label}")
         else:
             constraint_specs.split_additive(self.parsed, base, metrics)  # a metric it cannot read: fail now
-            self.diagram = base.restricted_diagram(self.masks)
+            self.declared = cast(Any, base)  # a space too large to list is a DeclaredSpace (it has a diagram)
+            self.diagram = self.declared.restricted_diagram(self.masks)
             self._decoder: Any = None
 
     def __repr__(self) -> str:
@@ -84,7 +85,7 @@ class FeasibleSpace(SpaceView):
         if self.listed:
             return constraint_specs.evaluate(self.base, self.parsed, self.metrics, archs)
         additive, other = constraint_specs.split_additive(self.parsed, self.base, self.metrics)
-        values = {m: self.base.diagram.cost(m, rows) for m in additive}
+        values = {m: self.declared.diagram.cost(m, rows) for m in additive}
         values.update({m: constraint_specs.metric_values(self.metrics, m, archs) for m in other})
         return constraint_specs.feasible(values, self.parsed)
 
@@ -122,7 +123,7 @@ class FeasibleSpace(SpaceView):
         for _ in range(REJECTION_ROUNDS):
             if len(kept) >= n:
                 break
-            drawn = self.base.from_members(self.diagram.sample(max(4 * n, 256), int(rng.integers(2**63))))
+            drawn = self.declared.from_members(self.diagram.sample(max(4 * n, 256), int(rng.integers(2**63))))
             passed = [a for a, ok in zip(drawn, self._check(drawn)) if ok]
             kept += passed
             if len(passed) < MIN_ACCEPTANCE * len(drawn):  # too few pass: decode under the bounds instead
@@ -145,7 +146,7 @@ class FeasibleSpace(SpaceView):
             self._decoder = DiagramSet(self.diagram, [(m, op, b) for m, (op, b) in additive.items()])
         probs = torch.ones(n, len(self.diagram.sizes), self._decoder.k, dtype=torch.float64)
         generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        return self.base.from_members(self._decoder.decode(probs, generator).tolist())
+        return self.declared.from_members(self._decoder.decode(probs, generator).tolist())
 
 
 def feasible(space: SearchSpace, constraints: Mapping[str, Any] | None = None, allowed: Mapping[str, Any] | None = None,

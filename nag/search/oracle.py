@@ -32,7 +32,7 @@ class Oracle:
         metric: the benchmark metric ``fn`` answers (``None`` for a user's objective).
     """
 
-    def __init__(self, fn: Callable[[list[Any]], Sequence[float]], space: SearchSpace, budget: int, maximize: bool = True,
+    def __init__(self, fn: Callable[[list[Any]], Sequence[float] | np.ndarray], space: SearchSpace, budget: int, maximize: bool = True,
                  on_query: Callable[[], Any] | None = None, strategy: str = "", metric: str | None = None):  # fmt: skip
         self.fn, self.space, self.budget, self.maximize, self.metric = fn, space, budget, maximize, metric
         self.trajectory = Trajectory(maximize=maximize, strategy=strategy)

@@ -79,7 +79,7 @@ def permits(space: Any, masks: Masks | None, rows: np.ndarray) -> np.ndarray:
     if masks is None:
         return np.ones(len(rows), dtype=bool)
     per_choice = np.stack([mask[rows[:, i]] for i, mask in enumerate(masks)], 1)  # [n, choices]
-    ok = per_choice.all(1)
+    ok: np.ndarray = np.asarray(per_choice.all(axis=1))
     for i in np.flatnonzero(~ok):  # a row that breaks a mask may do so only where the choice is absent
         ok[i] = all(keep or not present for keep, present in zip(per_choice[i], space.presence(rows[i].tolist())))
     return ok
