@@ -21,7 +21,7 @@ from nag.checkpoint import (
     is_object,
     load_checkpoint,
     load_state,
-    save_checkpoint,  # fmt: skip
+    save_checkpoint,
 )
 from nag.diffusion import Denoiser, DiagramSet, MarginalNoise, ValidSet, alpha_bar, sample, sampling_times, train_denoiser
 from nag.errors import CheckpointError, ConfigError

@@ -22,7 +22,7 @@ from nag.checkpoint import (
     config_value,
     is_object,
     load_checkpoint,
-    save_checkpoint,  # fmt: skip
+    save_checkpoint,
 )
 from nag.encoder import Encoder, EncoderConfig
 from nag.encoder.adjacency import ADJACENCY_WIDTH, adjacency_encoding
