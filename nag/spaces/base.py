@@ -147,6 +147,12 @@ class SearchSpace(ABC, Generic[A]):
             f"space {self.name} has no cost model for {name!r}; it computes: {', '.join(self.cost_names) or 'none'}"
         )
 
+    def latency_plan(self, batch: int = 1, **options: Any) -> Any:
+        """The :class:`~nag.spaces.latency_plan.LatencyPlan` of networks built with
+        ``options`` at batch ``batch``: the parts a latency table times and how an arch's
+        entries add up (:mod:`nag.latency`)."""
+        raise ConfigError(f"space {self.name} has no latency plan (its networks are not split into timed parts)")
+
     def layout(self) -> Any:
         """The generator's :class:`~nag.diffusion.layout.GraphLayout` of this space's choices."""
         raise ConfigError(f"the generator cannot sample space {self.name} yet (it has no diffusion layout)")

@@ -94,6 +94,9 @@ class SpaceView(SearchSpace):
     def cost(self, archs: Sequence[Any], name: str, **options: Any) -> np.ndarray:
         return self.base.cost([self.coerce(a) for a in archs], name, **options)
 
+    def latency_plan(self, batch: int = 1, **options: Any) -> Any:
+        return self.base.latency_plan(batch, **options)
+
     def layout(self) -> Any:
         return self.base.layout()
 

@@ -123,6 +123,14 @@ class DartsSpace(DeclaredSpace):
         check_resolution(resolution)
         return (torch.zeros(batch, in_channels, resolution, resolution),)
 
+    def latency_plan(self, batch: int = 1, **options: Any) -> Any:
+        """Each op at each edge shape it meets (:mod:`nag.spaces.darts.latency`); ``options``:
+        :meth:`build`'s plus ``resolution``."""
+        from nag.spaces.darts.latency import latency_plan
+
+        check_options(latency_plan, options, "the darts latency plan", fixed=("batch",))
+        return latency_plan(batch, **options)
+
     def export_dims(self) -> tuple[dict[int, str], ...]:
         return ({0: "batch"},)
 

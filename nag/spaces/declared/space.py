@@ -146,19 +146,30 @@ class DeclaredSpace(SearchSpace[DeclaredArch]):
     def choices(self, arch: DeclaredArch) -> tuple[int, ...]:
         return self.coerce(arch).choices
 
-    def restricted_diagram(self, masks: Sequence[np.ndarray] | None) -> DecisionDiagram:
+    def restricted_diagram(self, masks: Sequence[np.ndarray] | None, added: Sequence[Any] = ()) -> DecisionDiagram:
         """:attr:`diagram` with each existing choice kept to the options ``masks`` allow
-        (see :mod:`nag.spaces.allowed`); ``ConfigError`` if no arch is left."""
-        if masks is None:
+        (see :mod:`nag.spaces.allowed`) and the :class:`~nag.spaces.added_cost.AddedCost`
+        terms of ``added`` compiled in; ``ConfigError`` if no arch is left."""
+        if masks is None and not added:
             return self.diagram
-        key = cache_key(masks)
+        clash = sorted(set(self.cost_names) & {a.name for a in added})
+        if clash:
+            raise ConfigError(f"{self.name} already computes the cost(s) {clash}; an added cost needs another name")
+        key = (cache_key(masks) if masks is not None else None, tuple(a.key for a in added))
         if key not in self._restricted:
+            terms = tuple(self._costs()) + tuple(t for a in added for t in a.terms)
             try:
-                diagram = compile_diagram(self.declared_choices, self.rules, tuple(self._costs()), allowed=masks)
-            except ConfigError:
-                raise ConfigError(f"no arch of {self.name} keeps to the allowed options") from None
+                diagram = compile_diagram(self.declared_choices, self.rules, terms, allowed=masks)
+            except ConfigError as e:
+                if masks is None:
+                    raise
+                raise ConfigError(f"no arch of {self.name} keeps to the allowed options") from e
             self._restricted = {**dict(list(self._restricted.items())[-3:]), key: diagram}
         return self._restricted[key]
+
+    def diagram_with(self, added: Any) -> DecisionDiagram:
+        """:attr:`diagram` with one added cost's terms compiled in (the last few are kept)."""
+        return self.restricted_diagram(None, (added,))
 
     def choice_labels(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         return tuple((c.name, tuple(str(o) for o in c.options)) for c in self.declared_choices)

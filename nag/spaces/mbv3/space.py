@@ -21,6 +21,7 @@ from nag.spaces.declared import Choice, DeclaredArch, DeclaredSpace, repeat
 from nag.spaces.mbv3 import text
 from nag.spaces.mbv3.costs import cost_terms
 from nag.spaces.mbv3.graph import network_graph
+from nag.spaces.mbv3.latency import latency_plan
 from nag.spaces.mbv3.network import MBV3Network
 from nag.spaces.mbv3.options import build_options
 from nag.spaces.mbv3.skeleton import DEPTHS, EXPANDS, KERNELS, MAX_DEPTH, N_STAGES, Stages
@@ -123,6 +124,10 @@ class MBV3Space(DeclaredSpace):
     def example_input(self, batch: int = 1, resolution: int = 224, in_channels: int = 3, **ignored: Any) -> tuple:
         """``(zeros[batch, in_channels, resolution, resolution],)``; other build options are ignored."""
         return (torch.zeros(batch, in_channels, resolution, resolution),)
+
+    def latency_plan(self, batch: int = 1, **options: Any) -> Any:
+        """Each block configuration at each slot's input shape (:mod:`nag.spaces.mbv3.latency`)."""
+        return latency_plan(batch, **options)
 
     def export_dims(self) -> tuple[dict[int, str], ...]:
         return ({0: "batch"},)

@@ -168,6 +168,15 @@ class NB201Space(SearchSpace[NB201Arch]):
 
         return (torch.zeros(batch, in_channels, resolution, resolution),)
 
+    def latency_plan(self, batch: int = 1, **options: Any) -> Any:
+        """Each op at each stage's cell shape (:mod:`nag.spaces.nb201.latency`); ``options``:
+        C, N, resolution, in_channels, num_classes."""
+        from nag.build.limits import check_options
+        from nag.spaces.nb201.latency import latency_plan
+
+        check_options(latency_plan, options, "the nb201 latency plan", fixed=("batch",))
+        return latency_plan(batch, **options)
+
     @property
     def cost_names(self) -> tuple[str, ...]:
         return ("params", "flops")
