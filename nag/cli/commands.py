@@ -15,6 +15,7 @@ from nag.cli.artifact_commands import COMMANDS as ARTIFACT_COMMANDS
 from nag.cli.config import restrictions
 from nag.cli.generator_commands import COMMANDS as GENERATOR_COMMANDS
 from nag.cli.generator_commands import one_thread
+from nag.cli.latency_commands import COMMANDS as LATENCY_COMMANDS
 from nag.cli.predictor_commands import COMMANDS as PREDICTOR_COMMANDS
 from nag.cli.table import format_table
 from nag.cli.train_commands import COMMANDS as TRAIN_COMMANDS
@@ -113,6 +114,7 @@ COMMANDS = {
     **PREDICTOR_COMMANDS,
     **TRAIN_COMMANDS,
     **ARTIFACT_COMMANDS,
+    **LATENCY_COMMANDS,
 }
 #: Bare words a command accepts in order, e.g. ``nag bench nbgraph-cora``.
-POSITIONAL = {"bench": ("name",), "search": ("strategy",), "sample": ("space",)}
+POSITIONAL = {"bench": ("name",), "search": ("strategy",), "sample": ("space",), "latency": ("action",)}

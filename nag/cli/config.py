@@ -62,6 +62,7 @@ class SearchConfig:
     # oracle=train: really train each candidate instead of looking it up in bench
     constraints: dict[str, Any] = field(default_factory=dict)  # every queried arch meets them, e.g. constraints.flops="<=3e8"
     allowed: dict[str, Any] = field(default_factory=dict)  # options choices keep to, e.g. allowed.op=[skip_connect,nor_conv_3x3]
+    latency_table: Optional[str] = None  # a table of nag latency measure, for constraints.latency="<=15" (ms)
     oracle: str = "bench"  # bench | train
     space: str = "nb201"  # oracle=train: the space searched
     data: str = "digits"  # oracle=train: digits | karate | a CIFAR-10 python folder | an ImageFolder
@@ -89,6 +90,7 @@ class SampleConfig:
     scale: Optional[float] = bounded(None, 0, 1e6)  # strength of guidance=predictor; None calibrates it
     constraints: dict[str, Any] = field(default_factory=dict)  # metric -> "op bound", e.g. constraints.params="<=1e6"
     allowed: dict[str, Any] = field(default_factory=dict)  # options choices keep to, e.g. allowed.k=[5,7]
+    latency_table: Optional[str] = None  # a table of nag latency measure, for constraints.latency="<=15" (ms)
     generator: Optional[str] = None  # a folder or a shipped generator (default: the space's)
     condition: Optional[str] = None  # a condition of the generator, e.g. condition=nbgraph-cora (space=nbgraph)
     condition_scale: float = bounded(1.0, 0, 20)  # above 1: more typical of the condition
@@ -227,9 +229,32 @@ class TrainArchConfig:
     quiet: bool = False
 
 
+@dataclass
+class LatencyConfig:
+    """``nag latency measure|check``: measure a space's latency table here, or check a table
+    against whole networks timed end to end."""
+
+    action: str = "measure"  # measure | check
+    space: str = "nb201"
+    runtime: str = "torch"  # torch | onnxruntime | cuda
+    batch: int = bounded(1, 1, 4096)
+    threads: int = bounded(1, 1, 1024)
+    warmup: int = bounded(10, 0, 100_000)
+    repeats: int = bounded(30, 1, 100_000)
+    statistic: str = "p25"  # the figure the model sums: p25 | median | p75
+    calibration: int = bounded(5, 1, 10_000)  # measure: archs timed whole for the fixed part
+    resolution: Optional[int] = bounded(None, 1, 4096)  # the input side (default: the space's)
+    model: dict[str, Any] = field(default_factory=dict)  # more build options, e.g. model.width=1.2 (mbv3)
+    table: Optional[str] = None  # check: the table (.json or .csv)
+    n: int = bounded(100, 2, 100_000)  # check: archs timed whole
+    out: Optional[str] = output()  # measure: the table (.json or .csv); check: a JSON report
+    seed: int = seed_field()
+    quiet: bool = False
+
+
 SCHEMAS = {"spaces": SpacesConfig, "bench": BenchConfig, "search": SearchConfig, "sample": SampleConfig,
            "demo": DemoConfig, "pretrain": PretrainCommandConfig, "fit": FitConfig, "finetune": FinetuneConfig, "predict": PredictConfig,
-           "export": ExportConfig, "draw": DrawConfig, "train-arch": TrainArchConfig}  # fmt: skip
+           "export": ExportConfig, "draw": DrawConfig, "train-arch": TrainArchConfig, "latency": LatencyConfig}  # fmt: skip
 
 
 def register_schemas() -> None:
@@ -239,8 +264,9 @@ def register_schemas() -> None:
 
 
 def restrictions(cfg: Any) -> dict[str, Any]:
-    """``constraints=`` and ``allowed=`` of a command's config as ``search.run`` /
-    ``Generator.sample`` take them (``None`` where empty)."""
+    """``constraints=``, ``allowed=`` and ``latency_table=`` of a command's config as
+    ``search.run`` / ``Generator.sample`` take them (``None`` where empty)."""
     from omegaconf import OmegaConf
 
-    return {key: OmegaConf.to_container(cfg[key], resolve=True) or None for key in ("constraints", "allowed")}
+    out = {key: OmegaConf.to_container(cfg[key], resolve=True) or None for key in ("constraints", "allowed")}
+    return {**out, "latency_table": cfg.get("latency_table")}

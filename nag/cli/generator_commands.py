@@ -89,7 +89,8 @@ def _note(cfg: DictConfig, message: str) -> None:
 
 # -------------------------------------------------------------------- sample
 def _check_sample(cfg: DictConfig) -> tuple[Any, dict[str, tuple[str, float]]]:
-    """The space and the parsed constraints; ConfigError for anything malformed."""
+    """The space and the parsed constraints; ConfigError for anything malformed (a latency
+    table too: unreadable, or of another space)."""
     from nag.generator import constraints as constraint_specs
 
     space = spaces.get(cfg.space)
@@ -106,6 +107,12 @@ def _check_sample(cfg: DictConfig) -> tuple[Any, dict[str, tuple[str, float]]]:
     if cfg.out is None and cfg.n > SHOWN:
         raise ConfigError(f"n={cfg.n:,} archs need out=FILE.jsonl (the terminal shows {SHOWN} at most)")
     constraints = constraint_specs.parse(OmegaConf.to_container(cfg.constraints, resolve=True))
+    if cfg.latency_table is not None:
+        from nag import latency
+
+        latency.added_cost(cfg.latency_table, space)
+    elif "latency" in constraints:
+        raise ConfigError("a constraint on latency needs latency_table=FILE (measure one with: nag latency measure)")
     return space, constraints
 
 
@@ -113,7 +120,7 @@ def _sample_bench(cfg: DictConfig, space: Any, constraints: dict) -> benchmarks.
     """The benchmark for guidance=bench, the constraints and the cost columns."""
     name = cfg.bench or space.defaults.bench
     if name is None:
-        if cfg.guidance == "bench" or set(constraints) - set(space.cost_names):
+        if cfg.guidance == "bench" or set(constraints) - {*space.cost_names, "latency"}:
             raise ConfigError(f"space {space.name} has no default benchmark; pass bench=NAME")
         return None  # constraints on the space's analytic costs
     bench = benchmarks.load(name)
@@ -163,19 +170,29 @@ def _sample_guidance(cfg: DictConfig, predictor: Any, bench: benchmarks.Benchmar
     return GUIDANCE[cfg.guidance](cfg, predictor, bench)
 
 
+#: the sample column of the table latency (ms), with latency_table=
+LATENCY_COLUMN = "latency"
+
+
 def _cost_columns(space: Any, bench: Any) -> list[str]:
     """The cost columns: the benchmark's params / flops, or the space's analytic ones."""
     return [c for c in COST_METRICS if (c in bench.metrics if bench is not None else c in space.cost_names)]
 
 
-def _sample_rows(space: Any, archs: list[Any], metric: str, predictor: Any, bench: Any, columns: list[str]) -> list[dict]:
+def _sample_rows(space: Any, archs: list[Any], metric: str, predictor: Any, bench: Any, columns: list[str],
+                 table: Any = None) -> list[dict]:  # fmt: skip
     rows = [{"arch": space.to_str(a)} for a in archs]
     if predictor is not None:
         mean, std = predicted(predictor, metric, archs)
         for row, m, s in zip(rows, mean, std):
             row[f"predicted_{metric}"], row[f"predicted_{metric}_std"] = float(m), float(s)
     for column in columns:
-        values = lookup(bench, column, archs) if bench is not None else space.cost(archs, column)
+        if column == LATENCY_COLUMN:
+            from nag import latency
+
+            values = latency.predict(table, space, archs)
+        else:
+            values = lookup(bench, column, archs) if bench is not None else space.cost(archs, column)
         for row, v in zip(rows, values):
             row[column] = None if np.isnan(v) else float(v)
     return rows
@@ -216,6 +233,7 @@ def cmd_sample(cfg: DictConfig) -> int:
     bench = _sample_bench(cfg, space, constraints)
     predictor = _sample_predictor(cfg, space)
     columns = list(dict.fromkeys(([cfg.metric] if cfg.guidance == "bench" else []) + _cost_columns(space, bench)))
+    columns += [LATENCY_COLUMN] if cfg.latency_table is not None else []
     with one_thread():
         default = None
         if cfg.condition is not None and cfg.generator is None:
@@ -225,18 +243,18 @@ def cmd_sample(cfg: DictConfig) -> int:
                                   "pass generator=DIR, one fit with Generator.fit(..., conditions=)")  # fmt: skip
         generator = load_generator(cfg.generator or default, space)
         allowed = OmegaConf.to_container(cfg.allowed, resolve=True) or None
-        generator.feasible_set(
-            constraints, bench, allowed=allowed
-        )  # unknown constraint metrics or options, or none feasible: fail now
+        generator.feasible_set(  # unknown constraint metrics or options, or none feasible: fail now
+            constraints, bench, allowed=allowed, latency_table=cfg.latency_table
+        )
         guidance = _sample_guidance(cfg, predictor, bench)
         batches = generator.sample_batches(cfg.n, SAMPLE_BATCH, guidance=guidance, constraints=constraints, seed=cfg.seed,
                                            metrics=bench, condition=cfg.condition, condition_scale=cfg.condition_scale,
-                                           allowed=allowed)  # fmt: skip
+                                           allowed=allowed, latency_table=cfg.latency_table)  # fmt: skip
         if cfg.guidance == "predictor":
             calibrate = " and calibrating its scale" if cfg.scale is None else ""
             _note(cfg, f"fitting the guidance's noise-aware surrogate{calibrate}")
         start = time.perf_counter()
-        drawn = _Drawn(space, cfg.metric, predictor, bench, columns)
+        drawn = _Drawn(space, cfg.metric, predictor, bench, columns, cfg.latency_table)
         if cfg.out:
             write_atomic(cfg.out, lambda tmp: drawn.write(batches, tmp, progress=not cfg.quiet and cfg.n > SAMPLE_BATCH))
         else:
@@ -263,8 +281,9 @@ class _Drawn:
     """Sampled archs as rows: written to a file batch by batch, the first :data:`SHOWN`
     kept for the terminal, uniqueness counted on hashes (memory stays at one batch)."""
 
-    def __init__(self, space: Any, metric: str, predictor: Any, bench: Any, columns: list[str]):
+    def __init__(self, space: Any, metric: str, predictor: Any, bench: Any, columns: list[str], table: Any = None):
         self.space, self.metric, self.predictor, self.bench, self.columns = space, metric, predictor, bench, columns
+        self.table = table
         self.shown: list[dict] = []
         self.unique: set[int] = set()
         self.count = 0
@@ -275,7 +294,7 @@ class _Drawn:
         sink = path.open("w") if path is not None else nullcontext(io.StringIO())  # without a file: at most SHOWN rows
         with sink as f, tqdm(total=None, disable=not progress, unit="arch", desc="sample") as bar:
             for archs in batches:
-                rows = _sample_rows(self.space, archs, self.metric, self.predictor, self.bench, self.columns)
+                rows = _sample_rows(self.space, archs, self.metric, self.predictor, self.bench, self.columns, self.table)
                 f.write("".join(json.dumps(row) + "\n" for row in rows))
                 self.shown += rows[: SHOWN - len(self.shown)]
                 self.unique.update(hash(row["arch"]) for row in rows)

@@ -19,6 +19,7 @@ commands:
           executor=process|serial|ray workers=N address=... model.C=8 train.lr=...]   train every candidate
   sample [space=nb201 n=16 seed=0 guidance=none|predictor|bench metric=accuracy maximize=true scale=...
           predictor=NAME|DIR bench=NAME generator=DIR constraints.params="<=1e6" out=FILE.jsonl
+          constraints.latency="<=15" latency_table=lut.json
           condition=nbgraph-cora condition_scale=1]
                               archs from the space's diffusion generator, guided and constrained
   demo [n=16 seed=0]          predictor-guided generator samples next to random archs, with true accuracy
@@ -32,6 +33,9 @@ commands:
   draw space=nb201 arch=... out=FILE.png|.svg [level=cell|network]   a picture of the arch's graph
   train-arch space=nb201 arch="|...|"|best-of:FILE.jsonl data=digits|karate|DIR [epochs=5 out=DIR resume=true
           model.C=16 model.N=5 lr=0.05 amp=auto device=auto]  train one arch, save weights + results.json
+  latency measure space=mbv3 out=lut.json [runtime=torch|onnxruntime|cuda resolution=224 batch=1 threads=1
+          warmup=10 repeats=30 statistic=p25 calibration=5]   time a space's parts here: a latency table
+  latency check space=mbv3 table=lut.json [n=100 out=report.json]   the table's sum against whole networks
 
 space= takes a space's name (nag spaces) or a space file (.yaml). Options are Hydra overrides
 checked against typed configs (nag/configs, also ./configs)."""

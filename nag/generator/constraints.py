@@ -6,7 +6,7 @@ How a constraint is met depends on the space and the metric:
   that pass form the sampler's :class:`~nag.diffusion.ValidSet`, and the sampler can only
   complete assignments inside it (exact);
 * **a larger space, an additive cost** of its analytic cost model (``space.cost_names``,
-  e.g. params and MACs): a bound on a sum over the choices, kept reachable slot by slot
+  e.g. params and MACs) or an added one (a latency table's ``latency``, :mod:`nag.latency`): a bound on a sum over the choices, kept reachable slot by slot
   through the cheapest and the dearest completion of every prefix
   (:class:`~nag.diffusion.DiagramSet`; exact: every output meets it, no arch that meets
   it is ruled out);
@@ -97,12 +97,14 @@ def feasible(values: Mapping[str, np.ndarray], parsed: Mapping[str, tuple[str, f
     return ok
 
 
-def split_additive(parsed: Mapping[str, tuple[str, float]], space: Any, metrics: Any) -> tuple[dict, dict]:
+def split_additive(parsed: Mapping[str, tuple[str, float]], space: Any, metrics: Any,
+                   added: Sequence[Any] = ()) -> tuple[dict, dict]:  # fmt: skip
     """``parsed`` split into the bounds a decision diagram enforces exactly (costs of the
-    space's analytic model, read when ``metrics`` names no function for them) and the rest
-    (met by rejection). A metric that is neither raises ``ConfigError``."""
+    space's analytic model and the :class:`~nag.spaces.added_cost.AddedCost` ``added``, e.g.
+    a latency table's, read when ``metrics`` names no function for them) and the rest (met
+    by rejection). A metric that is neither raises ``ConfigError``."""
     additive, other = {}, {}
-    costs = tuple(getattr(space, "cost_names", ()))
+    costs = (*getattr(space, "cost_names", ()), *(a.name for a in added))
     for metric, spec in parsed.items():
         given = isinstance(metrics, Mapping) and metric in metrics
         if metric in costs and not given:
@@ -110,17 +112,21 @@ def split_additive(parsed: Mapping[str, tuple[str, float]], space: Any, metrics:
         elif given or (callable(metrics) and not isinstance(metrics, Mapping)):
             other[metric] = spec
         else:
+            hint = " or latency_table= (a table of this space)" if metric == "latency" else ""
             raise ConfigError(f"{space.name} has no analytic cost {metric!r} (it computes: {', '.join(costs) or 'none'}); "
-                              f"pass metrics={{{metric!r}: fn(archs) -> values}} to constrain it")  # fmt: skip
+                              f"pass metrics={{{metric!r}: fn(archs) -> values}}{hint} to constrain it")  # fmt: skip
     return additive, other
 
 
-def evaluate(space: Any, parsed: Mapping[str, tuple[str, float]], metrics: Any, archs: list[Any]) -> np.ndarray:
-    """Boolean mask of ``archs`` meeting every constraint, each metric read from ``metrics``
-    when given, else from the space's default benchmark, else from its analytic costs."""
+def evaluate(space: Any, parsed: Mapping[str, tuple[str, float]], metrics: Any, archs: list[Any],
+             added: Sequence[Any] = ()) -> np.ndarray:  # fmt: skip
+    """Boolean mask of ``archs`` meeting every constraint, each metric read from an added
+    cost of that name (e.g. a latency table's), else from ``metrics`` when given, else from
+    the space's default benchmark, else from its analytic costs."""
     if not parsed:
         return np.ones(len(archs), dtype=bool)
-    values = {m: _values(space, m, metrics, archs) for m in parsed}
+    by_name = {a.name: a for a in added}
+    values = {m: by_name[m].values(space, archs) if m in by_name else _values(space, m, metrics, archs) for m in parsed}
     return feasible(values, parsed)
 
 

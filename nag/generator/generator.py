@@ -161,7 +161,7 @@ class Generator:
     def sample(self, n: int, guidance: Any = None, constraints: Mapping[str, Any] | None = None,
                seed: int | None = None, metrics: Any = None, sample_steps: int | None = None,
                exclude: Iterable[Any] | None = None, condition: Any = None, condition_scale: float = 1.0,
-               allowed: Mapping[str, Any] | None = None) -> list[Any]:  # fmt: skip
+               allowed: Mapping[str, Any] | None = None, latency_table: Any = None) -> list[Any]:  # fmt: skip
         """``n`` archs of the space. ``guidance``: one callable or a list (see
         :mod:`nag.guidance`); ``constraints``: ``{metric: (op, bound)}`` read from ``metrics``
         (a Benchmark, ``{name: fn(archs)}``, or ``fn(archs) -> {name: values}``; default: the
@@ -170,21 +170,25 @@ class Generator:
         evaluated); ``condition``: one of ``config.conditions`` (e.g. a dataset) or an
         embedding from :meth:`embed`, with ``condition_scale`` (1: the conditional model;
         above 1: more typical of the condition); ``allowed``: options some choices are kept
-        to, e.g. ``{"op": ["skip_connect", "nor_conv_3x3"]}`` (see :mod:`nag.spaces.allowed`).
+        to, e.g. ``{"op": ["skip_connect", "nor_conv_3x3"]}`` (see :mod:`nag.spaces.allowed`);
+        ``latency_table``: a :class:`~nag.latency.LatencyTable` of this space (or its file),
+        which makes ``latency`` (ms) a constraint bounded exactly like the analytic costs.
         Everything is checked before sampling starts; ``self.last`` holds the raw validity
         and timing."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"n must be an int >= 0, got {n!r}")
         seed = seeds.check_seed(seed)
         times = sampling_times(self.config.steps, sample_steps or self.config.sample_steps)
-        valid = self.feasible_set(constraints, metrics, exclude, allowed)
+        valid = self.feasible_set(constraints, metrics, exclude, allowed, latency_table)
         embedding = conditioning.resolve(self, condition)
         if not (isinstance(condition_scale, (int, float)) and 0 <= condition_scale <= 20):
             raise ConfigError(f"condition_scale must be a number in [0, 20], got {condition_scale!r}")
         guides = _as_list(guidance)
         if n == 0:
             return []
-        guides = self._bind(guides, _context(constraints, metrics, exclude, sample_steps, condition, condition_scale, allowed))
+        guides = self._bind(
+            guides, _context(constraints, metrics, exclude, sample_steps, condition, condition_scale, allowed, latency_table)
+        )
         generator = torch.Generator().manual_seed(int(np.random.default_rng(seed).integers(2**62)))
         started = time.perf_counter()
         self.denoiser.eval()
@@ -197,19 +201,29 @@ class Generator:
 
         result = draw(n)
         archs = self.to_archs(result.x0)
-        rejection = self._rejected(constraints, metrics)
+        rejection = self._rejected(constraints, metrics, latency_table)
         if rejection:
             archs = self._by_rejection(archs, n, rejection, metrics, lambda: self.to_archs(draw(n).x0))
         self.last = {"raw_validity": result.raw_valid, "seconds": time.perf_counter() - started,
                      "feasible": valid.size if hasattr(valid, "size") else len(valid)}  # fmt: skip
         return archs
 
-    def _rejected(self, constraints: Mapping[str, Any] | None, metrics: Any) -> dict[str, tuple[str, float]]:
+    def _rejected(
+        self, constraints: Mapping[str, Any] | None, metrics: Any, latency_table: Any = None
+    ) -> dict[str, tuple[str, float]]:
         """The constraints met by rejection: none in a listed space, non-additive ones otherwise."""
         parsed = constraint_specs.parse(constraints)
         if self.listed or not parsed:
             return {}
-        return constraint_specs.split_additive(parsed, self.space, metrics)[1]
+        return constraint_specs.split_additive(parsed, self.space, metrics, self._added(latency_table))[1]
+
+    def _added(self, latency_table: Any) -> tuple[Any, ...]:
+        """The added costs of the sampling: a latency table's ``latency``, if one is given."""
+        if latency_table is None:
+            return ()
+        from nag.latency import added_cost
+
+        return (added_cost(latency_table, self.space),)
 
     def _by_rejection(self, archs: list[Any], n: int, parsed: dict[str, tuple[str, float]], metrics: Any,
                       more: Any) -> list[Any]:  # fmt: skip
@@ -260,27 +274,30 @@ class Generator:
         return conditioning.learn_embedding(self, archs, weights, iterations=iterations, seed=seed)
 
     def feasible_set(self, constraints: Mapping[str, Any] | None = None, metrics: Any = None,
-                     exclude: Iterable[Any] | None = None, allowed: Mapping[str, Any] | None = None) -> ValidSet:  # fmt: skip
+                     exclude: Iterable[Any] | None = None, allowed: Mapping[str, Any] | None = None,
+                     latency_table: Any = None) -> ValidSet:  # fmt: skip
         """The :class:`ValidSet` of archs meeting ``constraints``, keeping to ``allowed``
-        and not in ``exclude`` (the last few are cached)."""
+        and not in ``exclude`` (the last few are cached); ``latency_table`` as in :meth:`sample`."""
         parsed = constraint_specs.parse(constraints)
+        added = self._added(latency_table)
         masks = allowed_options.option_masks(self.space, allowed)
         excluded = frozenset(self.space.coerce(a) for a in exclude) if exclude is not None else frozenset()
         if not parsed and not excluded and masks is None:
             return self.valid
         if not self.listed:
-            additive, _ = constraint_specs.split_additive(parsed, self.space, metrics)
+            additive, _ = constraint_specs.split_additive(parsed, self.space, metrics, added)
             bounds = [(metric, op, bound) for metric, (op, bound) in additive.items()]
             exclude_rows = np.array([self.space.choices(a) for a in excluded]) if excluded else None
-            return DiagramSet(self.space.restricted_diagram(masks), bounds, exclude_rows, self.layout.max_size)
+            used = tuple(a for a in added if a.name in additive)
+            return DiagramSet(self.space.restricted_diagram(masks, used), bounds, exclude_rows, self.layout.max_size)
         cacheable = metrics is None or hasattr(metrics, "table")  # a Benchmark; user functions may change
         key = (tuple(sorted(parsed.items())), metrics.name if cacheable and metrics is not None else None, excluded,
-               allowed_options.cache_key(masks))  # fmt: skip
+               allowed_options.cache_key(masks), tuple(a.key for a in added))  # fmt: skip
         if not cacheable or key not in self._feasible:
             ok = np.array([a not in excluded for a in self.universe])
             if masks is not None:
                 ok &= allowed_options.permits(self.space, masks, np.array(list(self._rows)))
-            ok &= constraint_specs.evaluate(self.space, parsed, metrics, self.universe)
+            ok &= constraint_specs.evaluate(self.space, parsed, metrics, self.universe, added)
             if not ok.any():
                 where = ((f" {dict(parsed)}" if parsed else "") + (f" with {allowed_options.describe(masks, self.space)}" if masks is not None else "")
                          + (" outside the excluded archs" if excluded else "")) if parsed or masks is not None else ": every arch is excluded"  # fmt: skip
@@ -342,11 +359,13 @@ class Generator:
 
 
 def _context(constraints: Any = None, metrics: Any = None, exclude: Any = None, sample_steps: int | None = None,
-             condition: Any = None, condition_scale: float = 1.0, allowed: Any = None) -> dict[str, Any]:  # fmt: skip
+             condition: Any = None, condition_scale: float = 1.0, allowed: Any = None,
+             latency_table: Any = None) -> dict[str, Any]:  # fmt: skip
     """What a guidance's ``bind`` hook is told of the sampling: :meth:`Generator.sample`'s
     options, with its defaults."""
     return {"constraints": constraints, "metrics": metrics, "exclude": exclude, "sample_steps": sample_steps,
-            "condition": condition, "condition_scale": condition_scale, "allowed": allowed}  # fmt: skip
+            "condition": condition, "condition_scale": condition_scale, "allowed": allowed,
+            "latency_table": latency_table}  # fmt: skip
 
 
 def _weights(weights: Sequence[float] | None, n: int) -> torch.Tensor:

@@ -140,7 +140,8 @@ class LatencyTable:
                 continue
             if name == "options":
                 have = self.options
-                wrong += [f"{k}={have.get(k, '(default)')!r}, not {v!r}" for k, v in wanted.items() if have.get(k) != v]
+                wrong += [(f"{k}={have[k]!r}" if k in have else f"{k} at the space's default") + f", not {v!r}"
+                          for k, v in wanted.items() if have.get(k) != v]  # fmt: skip
             elif self.settings[name] != wanted:
                 wrong.append(f"{name}={self.settings[name]!r}, not {wanted!r}")
         if wrong:

@@ -36,7 +36,8 @@ def strategy_options(name: str) -> dict[str, Any]:
 
 def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100, seed: int | None = 0,
         maximize: bool = True, space: Any = None, progress: bool = False, outside: str = "skip",
-        constraints: Any = None, allowed: Any = None, constraint_metrics: Any = None, **options: Any) -> Trajectory:  # fmt: skip
+        constraints: Any = None, allowed: Any = None, constraint_metrics: Any = None, latency_table: Any = None,
+        **options: Any) -> Trajectory:  # fmt: skip
     """Search ``bench`` with ``strategy`` for at most ``budget`` distinct queries.
 
     Args:
@@ -59,6 +60,8 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
             (:mod:`nag.spaces.allowed`). With either, every strategy searches the
             :class:`~nag.search.feasible.FeasibleSpace` and the oracle refuses any other arch.
         constraint_metrics: a Benchmark, ``{name: fn(archs)}`` or ``fn(archs) -> {name: values}``.
+        latency_table: a :class:`~nag.latency.LatencyTable` of the space (or its file), for
+            constraints on ``latency`` (ms), bounded exactly.
         **options: strategy options (e.g. ``population``, ``sample_size`` for ``"re"``).
 
     Returns:
@@ -78,7 +81,7 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
     _check_option_types(strategy, options)
     rng = seeds.rng(seed)
     oracle = make_oracle(bench, metric, space, budget, maximize, strategy, outside)
-    oracle.space = feasible(oracle.space, constraints, allowed, constraint_metrics)
+    oracle.space = feasible(oracle.space, constraints, allowed, constraint_metrics, latency_table)
     bar = _LazyBar(budget, f"search {strategy}") if progress else None
     if bar is not None:
         oracle.on_query = bar.update

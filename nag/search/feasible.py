@@ -36,17 +36,22 @@ MIN_ACCEPTANCE = 0.05
 
 class FeasibleSpace(SpaceView):
     """The archs of ``base`` meeting ``constraints`` (read from ``metrics``, the space's
-    benchmark or its analytic costs) and keeping to ``allowed``."""
+    benchmark or its analytic costs; ``latency`` from ``latency_table``) and keeping to ``allowed``."""
 
     def __init__(self, base: SearchSpace, constraints: Mapping[str, Any] | None = None,
-                 allowed: Mapping[str, Any] | None = None, metrics: Any = None):  # fmt: skip
+                 allowed: Mapping[str, Any] | None = None, metrics: Any = None, latency_table: Any = None):  # fmt: skip
         self.parsed = constraint_specs.parse(constraints)
+        self.added: tuple[Any, ...] = ()
+        if latency_table is not None:
+            from nag.latency import added_cost
+
+            self.added = (added_cost(latency_table, base),)
         self.masks = allowed_options.option_masks(base, allowed)
         words = [f"{m} {op} {b:g}" for m, (op, b) in self.parsed.items()]
         if self.masks is not None:
             words.append(allowed_options.describe(self.masks, base))
         super().__init__(base, f"the feasible archs ({'; '.join(words)})")
-        self.constraints, self.allowed, self.metrics = constraints, allowed, metrics
+        self.constraints, self.allowed, self.metrics, self.latency_table = constraints, allowed, metrics, latency_table
         self.description, self.defaults = f"{base.name} archs with {'; '.join(words)}", base.defaults
         self._known: dict[Any, bool] = {}
         self.listed = base.size <= MAX_LISTED
@@ -56,17 +61,18 @@ class FeasibleSpace(SpaceView):
             if not self._archs:
                 raise ConfigError(f"no arch of {base.name} is feasible: {self.label}")
         else:
-            constraint_specs.split_additive(self.parsed, base, metrics)  # a metric it cannot read: fail now
+            constraint_specs.split_additive(self.parsed, base, metrics, self.added)  # a metric it cannot read: fail now
             self.declared = cast(Any, base)  # a space too large to list is a DeclaredSpace (it has a diagram)
-            self.diagram = self.declared.restricted_diagram(self.masks)
+            self.diagram = self.declared.restricted_diagram(self.masks, self.added)
             self._decoder: Any = None
 
     def __repr__(self) -> str:
         return f"FeasibleSpace({self.base.name!r}, {self.label})"
 
     def sample_options(self) -> dict[str, Any]:
-        """What ``Generator.sample`` takes to sample this view: constraints, allowed, metrics."""
-        return {"constraints": self.constraints, "allowed": self.allowed, "metrics": self.metrics}
+        """What ``Generator.sample`` takes to sample this view: constraints, allowed, metrics, latency_table."""
+        return {"constraints": self.constraints, "allowed": self.allowed, "metrics": self.metrics,
+                "latency_table": self.latency_table}  # fmt: skip
 
     # ------------------------------------------------------------- membership
     def _check(self, archs: list[Any]) -> np.ndarray:
@@ -83,9 +89,9 @@ class FeasibleSpace(SpaceView):
         """Whether each arch meets every constraint: additive costs of a large space summed
         along its decision diagram, the rest read as :func:`constraint_specs.evaluate` does."""
         if self.listed:
-            return constraint_specs.evaluate(self.base, self.parsed, self.metrics, archs)
-        additive, other = constraint_specs.split_additive(self.parsed, self.base, self.metrics)
-        values = {m: self.declared.diagram.cost(m, rows) for m in additive}
+            return constraint_specs.evaluate(self.base, self.parsed, self.metrics, archs, self.added)
+        additive, other = constraint_specs.split_additive(self.parsed, self.base, self.metrics, self.added)
+        values = {m: self.diagram.cost(m, rows) for m in additive}  # rows keep to the allowed options
         values.update({m: constraint_specs.metric_values(self.metrics, m, archs) for m in other})
         return constraint_specs.feasible(values, self.parsed)
 
@@ -142,7 +148,7 @@ class FeasibleSpace(SpaceView):
         from nag.diffusion import DiagramSet
 
         if self._decoder is None:
-            additive, _ = constraint_specs.split_additive(self.parsed, self.base, self.metrics)
+            additive, _ = constraint_specs.split_additive(self.parsed, self.base, self.metrics, self.added)
             self._decoder = DiagramSet(self.diagram, [(m, op, b) for m, (op, b) in additive.items()])
         probs = torch.ones(n, len(self.diagram.sizes), self._decoder.k, dtype=torch.float64)
         generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
@@ -150,8 +156,8 @@ class FeasibleSpace(SpaceView):
 
 
 def feasible(space: SearchSpace, constraints: Mapping[str, Any] | None = None, allowed: Mapping[str, Any] | None = None,
-             metrics: Any = None) -> SearchSpace:  # fmt: skip
+             metrics: Any = None, latency_table: Any = None) -> SearchSpace:  # fmt: skip
     """``space`` itself when nothing restricts it, else its :class:`FeasibleSpace`."""
     if not constraints and not allowed:
         return space
-    return FeasibleSpace(space, constraints, allowed, metrics)
+    return FeasibleSpace(space, constraints, allowed, metrics, latency_table)
