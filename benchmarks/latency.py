@@ -1,0 +1,149 @@
+"""Latency tables measured here: the additive model against end-to-end timing, a predictor
+fit on measured latencies, and latency budgets in the generator.
+
+Usage (from the repository root)::
+
+    python -m benchmarks.latency --out results/latency.json [--plot results/latency.png]
+        [--cases nb201:32,mbv3:224,mbv3:32] [--runtimes torch] [--n 100] [--per-budget 10000]
+        [--skip model,predictor,budgets] [--quick]
+
+Per case (space and input resolution), on one thread at batch 1, with the table's default
+settings (10 warm-up runs, 30 timed runs, the lower quartile as the statistic):
+
+- **model**: the time to measure the table (``nag.latency.measure``), then ``--n`` random
+  archs (seed 1) timed whole (``nag.latency.check``): Spearman and mean absolute
+  percentage error of the table latency against that timing;
+- **predictor**: the default ``Predictor`` fit on the whole-network latencies of the first
+  half of those archs, Spearman on the other half, next to the table's Spearman on the
+  same half;
+- **budgets**: the shipped generator under five latency budgets (the 5th to 95th
+  percentile of 5,000 uniform archs' table latency), ``--per-budget`` samples each,
+  violations of the table latency counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from scipy import stats
+
+from nag import Generator, latency, spaces
+from nag.atomic_write import write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+PERCENTILES = (5, 27.5, 50, 72.5, 95)
+
+
+def model(space: Any, resolution: int, runtime: str, n: int) -> tuple[dict[str, Any], Any, Any]:
+    """Measure the table, then check it against ``n`` whole networks."""
+    start = time.perf_counter()
+    table = latency.measure(space, runtime=runtime, progress=False, resolution=resolution)
+    seconds = time.perf_counter() - start
+    report = latency.check(space, table, n=n, seed=1, progress=False)
+    figures = {"runtime": runtime, "measure_seconds": seconds, "parts": len(table.entries), "fixed_ms": table.fixed_ms,
+               "spearman": report.spearman, "mape_percent": report.mape, "mean_measured_ms": float(np.mean(report.measured)),
+               "mean_table_ms": float(np.mean(report.predicted)), "machine": dict(table.machine)}  # fmt: skip
+    return figures, table, report
+
+
+def predictor(space: Any, report: Any) -> dict[str, Any]:
+    """The default Predictor on half the measured latencies, ranked on the other half."""
+    from nag.predictors import Predictor
+
+    archs = [space.from_str(a) for a in report.archs]
+    measured, table = np.asarray(report.measured), np.asarray(report.predicted)
+    half = len(archs) // 2
+    start = time.perf_counter()
+    mean, _ = Predictor().fit(archs[:half], measured[:half]).predict(archs[half:])
+    return {"labels": half, "predictor_spearman": float(stats.spearmanr(mean, measured[half:]).statistic),
+            "table_spearman": float(stats.spearmanr(table[half:], measured[half:]).statistic),
+            "fit_seconds": time.perf_counter() - start}  # fmt: skip
+
+
+def budgets(space: Any, table: Any, per_budget: int) -> list[dict[str, Any]]:
+    """Violations of the table latency under five budgets."""
+    generator = Generator.from_pretrained(space.defaults.generator or space.name)
+    bounds = np.percentile(latency.predict(table, space, space.sample(5000, seed=1)), PERCENTILES)
+    rows = []
+    for pct, bound in zip(PERCENTILES, bounds):
+        archs = generator.sample(per_budget, seed=2, constraints={"latency": ("<=", float(bound))}, latency_table=table)
+        values = latency.predict(table, space, archs)
+        rows.append({"percentile": pct, "bound_ms": float(bound), "samples": len(archs),
+                     "violations": int((values > bound).sum()), "median_ms": float(np.median(values))})  # fmt: skip
+    return rows
+
+
+def plot(cases: dict[str, Any], path: Path) -> None:
+    """Table latency against end-to-end timing, one panel per case."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [(name, c) for name, c in cases.items() if "points" in c]
+    fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.6), squeeze=False)
+    for ax, (name, case) in zip(axes[0], shown):
+        measured, table = case["points"]["measured"], case["points"]["table"]
+        ax.scatter(measured, table, s=9)
+        low, high = min(measured + table), max(measured + table)
+        ax.plot([low, high], [low, high], color="grey", lw=0.8)
+        ax.set(title=f"{name}: Spearman {case['model']['spearman']:.3f}", xlabel="measured (ms)", ylabel="table (ms)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="nb201:32,mbv3:224,mbv3:32", help="space:resolution, comma separated")
+    parser.add_argument("--runtimes", default="torch", help="runtimes the model is checked with (torch, onnxruntime)")
+    parser.add_argument("--n", type=int, default=100, help="archs timed whole")
+    parser.add_argument("--per-budget", type=int, default=10000, help="samples under each latency budget")
+    parser.add_argument("--skip", default="", help="sections to skip: predictor,budgets")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run)")
+    parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
+    parser.add_argument("--plot", type=Path, default=None, help="draw table against measured latency here (PNG)")
+    args = parser.parse_args()
+    if args.quick:
+        args.n, args.per_budget = 10, 200
+    torch.set_num_threads(1)
+    skip = set(filter(None, args.skip.split(",")))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    report: dict[str, Any] = {"command": "python -m benchmarks.latency " + " ".join(sys.argv[1:]), "commit": commit,
+                              "machine": f"{platform.machine()}, {torch.get_num_threads()} torch thread", "cases": {}}  # fmt: skip
+    started = time.perf_counter()
+    for case in args.cases.split(","):
+        name, resolution = case.split(":")
+        space = spaces.get(name)
+        for runtime in args.runtimes.split(","):
+            key = f"{name}@{resolution}" + ("" if runtime == "torch" else f" {runtime}")
+            figures, table, check = model(space, int(resolution), runtime, args.n)
+            entry: dict[str, Any] = {"model": figures, "points": {"measured": check.measured, "table": check.predicted}}
+            print(f"{key} model: Spearman {figures['spearman']:.3f}, MAPE {figures['mape_percent']:.1f}%, "
+                  f"table measured in {figures['measure_seconds']:.1f} s", flush=True)  # fmt: skip
+            if runtime == "torch" and "predictor" not in skip:
+                entry["predictor"] = predictor(space, check)
+                print(f"{key} predictor: {entry['predictor']}", flush=True)
+            if runtime == "torch" and "budgets" not in skip:
+                entry["budgets"] = budgets(space, table, args.per_budget)
+                print(f"{key} budgets: {sum(r['violations'] for r in entry['budgets'])} violations in "
+                      f"{sum(r['samples'] for r in entry['budgets'])} samples", flush=True)  # fmt: skip
+            report["cases"][key] = entry
+            if args.out:
+                write_json(args.out, {**report, "seconds": time.perf_counter() - started})
+    report["seconds"] = time.perf_counter() - started
+    if args.out:
+        write_json(args.out, report)
+    if args.plot:
+        plot(report["cases"], args.plot)
+
+
+if __name__ == "__main__":
+    main()
