@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from nag import bench as benchmarks
@@ -84,12 +85,54 @@ def _result_row(bench: benchmarks.Benchmark, trajectory: search.Trajectory, metr
 _RESULT_HEADERS = ["strategy", "queries", "best", "rank", "queries->top1%", "best arch"]
 
 
+def _words(text: str) -> list[str]:
+    """``[a,b]`` or ``a,b`` as ``["a", "b"]``."""
+    return [w.strip() for w in text.strip().removeprefix("[").removesuffix("]").split(",") if w.strip()]
+
+
+def _pareto_search(cfg: DictConfig, bench: benchmarks.Benchmark) -> int:
+    """``nag search objectives=[accuracy:max,latency:min]``: the front found and its hypervolume."""
+    from nag.search.multi import parse_objectives
+
+    objectives = parse_objectives(_words(cfg.objectives))
+    reference = None if cfg.reference is None else [float(v) for v in cfg.reference]
+    if reference is not None:
+        if len(reference) != len(objectives):
+            raise ConfigError(f"reference needs {len(objectives)} values (one per objective), got {len(reference)}")
+    if cfg.metric is not None:
+        raise ConfigError("metric= names one objective; with objectives= name them all there")
+    options = OmegaConf.to_container(cfg.options, resolve=True)
+    start = time.perf_counter()
+    with one_thread():
+        found = search.run(cfg.strategy, bench, budget=cfg.budget, seed=cfg.seed, progress=not cfg.quiet,
+                           objectives=objectives, **restrictions(cfg), **options)  # fmt: skip
+    seconds = time.perf_counter() - start
+    values = np.array(found.values)
+    if reference is None:  # the worst value found of each objective
+        reference = [float(values[:, j].min() if s == "max" else values[:, j].max()) for j, (_, s) in enumerate(objectives)]
+    archs, front = found.front()
+    order = np.lexsort(front.T[::-1])
+    names = [f"{n} ({s})" for n, s in objectives]
+    print(f"{cfg.strategy} on {bench.name}, objectives {', '.join(names)}, budget {cfg.budget}, seed {cfg.seed}: {seconds:.2f} s")
+    print(format_table([*names, "arch"], [[*front[i], bench.space.to_str(archs[i])] for i in order]))
+    volume = found.hypervolume(reference)
+    print(f"{len(archs)} archs on the front of {len(found)} queried; hypervolume {volume:.6g} (reference {reference})")
+    if cfg.out:
+        config = OmegaConf.to_container(cfg, resolve=True)
+        write_json(cfg.out, {"config": config, "seconds": seconds, "reference": reference, "hypervolume": volume,
+                             **found.to_dict(bench.space.to_str)})  # fmt: skip
+        print(f"trajectory written to {cfg.out}")
+    return 0
+
+
 def cmd_search(cfg: DictConfig) -> int:
     if cfg.oracle not in ("bench", "train"):
         raise ConfigError(f"oracle must be bench (look values up) or train (train every candidate), got {cfg.oracle!r}")
     if cfg.oracle == "train":
         return training_search(cfg)
     bench = benchmarks.load(cfg.bench)
+    if cfg.objectives is not None:
+        return _pareto_search(cfg, bench)
     metric = cfg.metric or bench.default_metric
     options = OmegaConf.to_container(cfg.options, resolve=True)
     start = time.perf_counter()

@@ -11,6 +11,7 @@ from nag import seeds
 from nag.errors import ConfigError
 from nag.registry import Registry
 from nag.search.feasible import FeasibleSpace, feasible
+from nag.search.multi import PARETO_STRATEGIES, ParetoOracle, ParetoTrajectory, objective_fn, parse_objectives
 from nag.search.oracle import BudgetExhausted, Oracle, make_oracle
 from nag.search.strategies import local_search, random_search, regularized_evolution
 from nag.search.trajectory import Trajectory
@@ -37,7 +38,7 @@ def strategy_options(name: str) -> dict[str, Any]:
 def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100, seed: int | None = 0,
         maximize: bool = True, space: Any = None, progress: bool = False, outside: str = "skip",
         constraints: Any = None, allowed: Any = None, constraint_metrics: Any = None, latency_table: Any = None,
-        **options: Any) -> Trajectory:  # fmt: skip
+        objectives: Any = None, objective_metrics: Any = None, **options: Any) -> Any:  # fmt: skip
     """Search ``bench`` with ``strategy`` for at most ``budget`` distinct queries.
 
     Args:
@@ -61,7 +62,12 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
             :class:`~nag.search.feasible.FeasibleSpace` and the oracle refuses any other arch.
         constraint_metrics: a Benchmark, ``{name: fn(archs)}`` or ``fn(archs) -> {name: values}``.
         latency_table: a :class:`~nag.latency.LatencyTable` of the space (or its file), for
-            constraints on ``latency`` (ms), bounded exactly.
+            constraints on ``latency`` (ms), bounded exactly, and for a ``latency`` objective.
+        objectives: several objectives at once, e.g. ``[("accuracy", "max"), ("latency",
+            "min")]``: the search is multi-objective (:mod:`nag.search.multi`; ``metric`` and
+            ``maximize`` do not apply) and returns a :class:`~nag.search.multi.ParetoTrajectory`.
+        objective_metrics: ``{name: fn(archs) -> values}`` for objectives neither the
+            benchmark nor the latency table gives (``bench`` may then be ``None``).
         **options: strategy options (e.g. ``population``, ``sample_size`` for ``"re"``).
 
     Returns:
@@ -72,6 +78,10 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
         from nag import bench as benchmarks
 
         bench = benchmarks.load(bench)
+    if objectives is not None:
+        return _run_pareto(strategy, bench, objectives, budget, seed, space, progress, options,
+                           {"constraints": constraints, "allowed": allowed, "metrics": constraint_metrics,
+                            "latency_table": latency_table}, objective_metrics)  # fmt: skip
     fn = STRATEGIES.get(strategy)
     known = strategy_options(strategy)
     takes_any = any(p.kind == p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
@@ -87,6 +97,42 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
         oracle.on_query = bar.update
     try:
         fn(oracle, rng, **options)
+    except (BudgetExhausted, StopIteration):
+        pass
+    finally:
+        if bar is not None:
+            bar.close()
+    return oracle.trajectory
+
+
+def _run_pareto(strategy: str, bench: Any, objectives: Any, budget: int, seed: int | None, space: Any, progress: bool,
+                options: dict[str, Any], restrict: dict[str, Any], objective_metrics: Any) -> ParetoTrajectory:  # fmt: skip
+    """:func:`run` with several objectives (see :mod:`nag.search.multi`)."""
+    from nag import spaces
+
+    parsed = parse_objectives(objectives)
+    fn = PARETO_STRATEGIES.get(strategy)
+    known = [p for p in list(inspect.signature(fn).parameters)[2:] if p != "exact"]
+    unknown = set(options) - set(known)
+    if unknown:
+        raise ConfigError(
+            f"multi-objective strategy {strategy!r} has no option(s) {sorted(unknown)}; it takes: {known or 'none'}"
+        )
+    if bench is not None and not hasattr(bench, "query_many"):
+        raise ConfigError(f"a multi-objective search reads a Benchmark (or objective_metrics=), got {type(bench).__name__}")
+    base = bench.space if bench is not None else (spaces.get(space) if isinstance(space, str) else space)
+    if base is None:
+        raise ConfigError("a multi-objective search without a benchmark needs space=")
+    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
+        raise ConfigError(f"budget must be a positive integer, got {budget!r}")
+    values, exact = objective_fn(parsed, bench, base, restrict["latency_table"], objective_metrics)
+    searched = feasible(base, restrict["constraints"], restrict["allowed"], restrict["metrics"], restrict["latency_table"])
+    oracle = ParetoOracle(values, searched, budget, parsed, strategy)
+    bar = _LazyBar(budget, f"pareto {strategy}") if progress else None
+    if bar is not None:
+        oracle.on_query = bar.update
+    try:
+        fn(oracle, seeds.rng(seed), **({"exact": exact} if strategy == "diffusion" else {}), **options)
     except (BudgetExhausted, StopIteration):
         pass
     finally:
@@ -136,4 +182,16 @@ def _diffusion() -> Callable[..., None]:
 
 STRATEGIES.register("diffusion", _diffusion)
 
-__all__ = ["run", "names", "register", "strategy_options", "Trajectory", "Oracle", "BudgetExhausted", "FeasibleSpace", "feasible"]
+__all__ = [
+    "run",
+    "names",
+    "register",
+    "strategy_options",
+    "Trajectory",
+    "Oracle",
+    "BudgetExhausted",
+    "FeasibleSpace",
+    "feasible",
+    "ParetoTrajectory",
+    "PARETO_STRATEGIES",
+]
