@@ -64,7 +64,7 @@ class SearchConfig:
     allowed: dict[str, Any] = field(default_factory=dict)  # options choices keep to, e.g. allowed.op=[skip_connect,nor_conv_3x3]
     latency_table: Optional[str] = None  # a table of nag latency measure, for constraints.latency="<=15" (ms)
     objectives: Optional[str] = None  # several at once, e.g. [accuracy:max,latency:min]: a Pareto search
-    reference: Optional[list[float]] = None  # objectives=: the hypervolume's reference point, e.g. [0,20] (default: the worst found)
+    reference: Optional[list[float]] = None  # objectives=: the hypervolume reference, e.g. [0,20] (default: worst found)
     oracle: str = "bench"  # bench | train
     space: str = "nb201"  # oracle=train: the space searched
     data: str = "digits"  # oracle=train: digits | karate | a CIFAR-10 python folder | an ImageFolder
