@@ -18,7 +18,12 @@ settings (10 warm-up runs, 30 timed runs, the lower quartile as the statistic):
   same half;
 - **budgets**: the shipped generator under five latency budgets (the 5th to 95th
   percentile of 5,000 uniform archs' table latency), ``--per-budget`` samples each,
-  violations of the table latency counted.
+  violations of the table latency counted;
+- **pareto** (nb201 only): NAS-Bench-201 CIFAR-10 accuracy (max) against the measured
+  table's latency (min), ``--pareto-budget`` queries per run for diffusion, NSGA-style RE
+  and random search, ``--seeds`` seeds each; the median hypervolume after each of
+  ``--marks`` queries, with the reference point (the lowest accuracy of the benchmark, the
+  highest table latency of the space) stated, and a plot of the fronts of seed 0.
 """
 
 from __future__ import annotations
@@ -81,6 +86,50 @@ def budgets(space: Any, table: Any, per_budget: int) -> list[dict[str, Any]]:
     return rows
 
 
+def pareto(space: Any, table: Any, strategies: list[str], seeds: int, budget: int, marks: list[int]) -> dict[str, Any]:
+    """Median hypervolume over seeds of each strategy's front after each of ``marks`` queries."""
+    from nag import bench as benchmarks
+    from nag import search
+
+    bench = benchmarks.load("nb201-cifar10")
+    reference = [float(np.min(bench.values("accuracy"))), float(latency.predict(table, space, space.all_archs()).max())]
+    objectives = [("accuracy", "max"), ("latency", "min")]
+    options = {"diffusion": {"batch": 20, "epochs": 30}}
+    out: dict[str, Any] = {"reference": reference, "budget": budget, "seeds": seeds, "strategies": {}}
+    for strategy in strategies:
+        volumes, seconds, front = [], [], None
+        for seed in range(seeds):
+            start = time.perf_counter()
+            found = search.run(strategy, bench, objectives=objectives, latency_table=table, budget=budget, seed=seed,
+                               **options.get(strategy, {}))  # fmt: skip
+            seconds.append(time.perf_counter() - start)
+            volumes.append([found.hypervolume(reference, upto=m) for m in marks])
+            if seed == 0:
+                front = found.front()[1].tolist()
+        medians = np.median(np.array(volumes), axis=0)
+        out["strategies"][strategy] = {"median_hypervolume": dict(zip(map(str, marks), medians.tolist())),
+                                       "hypervolumes": volumes, "median_seconds": float(np.median(seconds)), "front_seed0": front}  # fmt: skip
+        print(f"pareto {strategy}: median hypervolume {dict(zip(marks, np.round(medians, 1)))}", flush=True)
+    return out
+
+
+def plot_fronts(figures: dict[str, Any], path: Path) -> None:
+    """The seed-0 fronts of each strategy: accuracy against table latency."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    for strategy, row in figures["strategies"].items():
+        front = sorted(row["front_seed0"], key=lambda p: p[1])
+        ax.step([p[1] for p in front], [p[0] for p in front], where="post", marker="o", ms=3, label=strategy)
+    ax.set(xlabel="table latency (ms)", ylabel="CIFAR-10 accuracy (%)", title=f"nb201 fronts after {figures['budget']} queries")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
 def plot(cases: dict[str, Any], path: Path) -> None:
     """Table latency against end-to-end timing, one panel per case."""
     import matplotlib
@@ -106,13 +155,17 @@ def main() -> None:
     parser.add_argument("--runtimes", default="torch", help="runtimes the model is checked with (torch, onnxruntime)")
     parser.add_argument("--n", type=int, default=100, help="archs timed whole")
     parser.add_argument("--per-budget", type=int, default=10000, help="samples under each latency budget")
-    parser.add_argument("--skip", default="", help="sections to skip: predictor,budgets")
+    parser.add_argument("--skip", default="", help="sections to skip: predictor,budgets,pareto")
+    parser.add_argument("--seeds", type=int, default=10, help="pareto: seeds per strategy")
+    parser.add_argument("--pareto-budget", type=int, default=300, help="pareto: queries per run")
+    parser.add_argument("--marks", default="100,300", help="pareto: query counts the hypervolume is read at")
+    parser.add_argument("--strategies", default="diffusion,re,random", help="pareto: strategies compared")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run)")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     parser.add_argument("--plot", type=Path, default=None, help="draw table against measured latency here (PNG)")
     args = parser.parse_args()
     if args.quick:
-        args.n, args.per_budget = 10, 200
+        args.n, args.per_budget, args.seeds, args.pareto_budget, args.marks = 10, 200, 1, 40, "20,40"
     torch.set_num_threads(1)
     skip = set(filter(None, args.skip.split(",")))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -135,6 +188,11 @@ def main() -> None:
                 entry["budgets"] = budgets(space, table, args.per_budget)
                 print(f"{key} budgets: {sum(r['violations'] for r in entry['budgets'])} violations in "
                       f"{sum(r['samples'] for r in entry['budgets'])} samples", flush=True)  # fmt: skip
+            if runtime == "torch" and name == "nb201" and "pareto" not in skip:
+                marks = [int(m) for m in args.marks.split(",")]
+                entry["pareto"] = pareto(space, table, args.strategies.split(","), args.seeds, args.pareto_budget, marks)
+                if args.plot:
+                    plot_fronts(entry["pareto"], args.plot.with_name(args.plot.stem + "_fronts.png"))
             report["cases"][key] = entry
             if args.out:
                 write_json(args.out, {**report, "seconds": time.perf_counter() - started})
