@@ -13,9 +13,9 @@ settings (10 warm-up runs, 30 timed runs, the lower quartile as the statistic):
 - **model**: the time to measure the table (``nag.latency.measure``), then ``--n`` random
   archs (seed 1) timed whole (``nag.latency.check``): Spearman and mean absolute
   percentage error of the table latency against that timing;
-- **predictor**: the default ``Predictor`` fit on the whole-network latencies of the first
-  half of those archs, Spearman on the other half, next to the table's Spearman on the
-  same half;
+- **predictor**: the default ``Predictor`` and the ``ridge`` baseline (Bayesian ridge on
+  the one-hot choices, an additive model) fit on the whole-network latencies of the first
+  half of those archs, Spearman on the other half, next to the table's on the same half;
 - **budgets**: the shipped generator under five latency budgets (the 5th to 95th
   percentile of 5,000 uniform archs' table latency), ``--per-budget`` samples each,
   violations of the table latency counted;
@@ -60,17 +60,21 @@ def model(space: Any, resolution: int, runtime: str, n: int) -> tuple[dict[str, 
 
 
 def predictor(space: Any, report: Any) -> dict[str, Any]:
-    """The default Predictor on half the measured latencies, ranked on the other half."""
+    """The default Predictor and the ridge baseline (additive in the choices) on half the
+    measured latencies, ranked on the other half, next to the table."""
     from nag.predictors import Predictor
+    from nag.predictors.baselines import make
 
     archs = [space.from_str(a) for a in report.archs]
     measured, table = np.asarray(report.measured), np.asarray(report.predicted)
     half = len(archs) // 2
-    start = time.perf_counter()
-    mean, _ = Predictor().fit(archs[:half], measured[:half]).predict(archs[half:])
-    return {"labels": half, "predictor_spearman": float(stats.spearmanr(mean, measured[half:]).statistic),
-            "table_spearman": float(stats.spearmanr(table[half:], measured[half:]).statistic),
-            "fit_seconds": time.perf_counter() - start}  # fmt: skip
+    out: dict[str, Any] = {"labels": half, "table_spearman": float(stats.spearmanr(table[half:], measured[half:]).statistic)}
+    for name, model in (("predictor", Predictor()), ("ridge", make("ridge", space))):
+        start = time.perf_counter()
+        mean, _ = model.fit(archs[:half], measured[:half]).predict(archs[half:])
+        out[f"{name}_spearman"] = float(stats.spearmanr(mean, measured[half:]).statistic)
+        out[f"{name}_fit_seconds"] = time.perf_counter() - start
+    return out
 
 
 def budgets(space: Any, table: Any, per_budget: int) -> list[dict[str, Any]]:
@@ -178,7 +182,10 @@ def main() -> None:
         for runtime in args.runtimes.split(","):
             key = f"{name}@{resolution}" + ("" if runtime == "torch" else f" {runtime}")
             figures, table, check = model(space, int(resolution), runtime, args.n)
-            entry: dict[str, Any] = {"model": figures, "points": {"measured": check.measured, "table": check.predicted}}
+            entry: dict[str, Any] = {
+                "model": figures,
+                "points": {"measured": check.measured, "table": check.predicted, "archs": check.archs},
+            }
             print(f"{key} model: Spearman {figures['spearman']:.3f}, MAPE {figures['mape_percent']:.1f}%, "
                   f"table measured in {figures['measure_seconds']:.1f} s", flush=True)  # fmt: skip
             if runtime == "torch" and "predictor" not in skip:

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from nag.atomic_write import write_json
+from nag.predictors.baselines import BASELINES
 
 #: label -> (benchmark, metric)
 DATASETS: dict[str, tuple[str, str]] = {
@@ -57,7 +58,8 @@ DATASETS: dict[str, tuple[str, str]] = {
     "nbgraph-citeseer:accuracy": ("nbgraph-citeseer", "accuracy"),
     "nbgraph-computers:accuracy": ("nbgraph-computers", "accuracy"),
 }
-METHODS: tuple[str, ...] = ("gbdt", "mlp", "gnn-scratch", "gnn-pretrained", "gnn-zc", "zc-synflow")
+#: the baselines registered in nag.predictors.baselines (gbdt, mlp, ridge), then nag's predictors
+METHODS: tuple[str, ...] = (*BASELINES.names(), "gnn-scratch", "gnn-pretrained", "gnn-zc", "zc-synflow")
 #: methods that read the shipped zero-cost proxy tables (nag.proxies), so run on those spaces only
 PROXY_METHODS = {"gnn-zc": ("nb201",), "zc-synflow": ("nb201",)}
 SIZES: tuple[int, ...] = (25, 50, 100, 156, 500, 1000)
@@ -179,7 +181,7 @@ def clone(predictor):
 
 def fit_predict(method: str, space: Any, seed: int, train_archs: list, train_y: np.ndarray, test_archs: list):
     """Predictions of ``method`` fitted on the train set, and (fit s, predict s)."""
-    from nag.predictors.baselines import GBDTBaseline, MLPBaseline
+    from nag.predictors.baselines import make
     from nag.predictors.predictor import Predictor
     from nag.proxies import features
 
@@ -193,8 +195,8 @@ def fit_predict(method: str, space: Any, seed: int, train_archs: list, train_y: 
         fitted = time.perf_counter()
         pred = model.predict(test_archs, condition=features(space, test_archs))[0]
         return np.asarray(pred), (fitted - start, time.perf_counter() - fitted)
-    if method in ("gbdt", "mlp"):
-        model = (GBDTBaseline if method == "gbdt" else MLPBaseline)(space, seed=seed).fit(train_archs, train_y)
+    if method in BASELINES:
+        model = make(method, space, seed=seed).fit(train_archs, train_y)
     else:
         model = gnn_predictor(method, space, seed).fit(train_archs, train_y, mode="full")
     fitted = time.perf_counter()

@@ -119,3 +119,20 @@ def test_cli_pareto_search_prints_the_front_and_its_hypervolume(cli, tmp_path):
     assert code == 2 and "latency_table=" in err
     code, _, err = cli("search", "re", "objectives=[accuracy:max,latency:min]", f"latency_table={table}", "reference=[1]")
     assert code == 2 and "reference needs 2 values" in err
+
+
+def test_generate_front_returns_non_dominated_samples_under_constraints():
+    from nag import Generator
+    from nag.search.multi import generate_front
+
+    space = spaces.get("mbv3")
+    table = _table(space)
+    gen = Generator.from_pretrained("mbv3")
+    objectives = {"params": (lambda archs: space.cost(archs, "params"), "max"),
+                  "latency": (lambda archs: latency.predict(table, space, archs), "min")}  # fmt: skip
+    archs, values = generate_front(gen, objectives, n=16, weights=3, seed=0, constraints={"flops": "<=3e8"})
+    assert archs and values.shape == (len(archs), 2) and (space.cost(archs, "flops") <= 3e8).all()
+    assert non_dominated(np.c_[-values[:, 0], values[:, 1]]).all()
+    np.testing.assert_allclose(values[:, 1], latency.predict(table, space, archs))
+    with pytest.raises(ConfigError, match="at least 2 objectives"):
+        generate_front(gen, {"params": objectives["params"]})

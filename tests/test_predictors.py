@@ -15,7 +15,8 @@ import nag.graph
 from nag import CheckpointError, ConfigError, bench, spaces
 from nag.encoder import Encoder
 from nag.predictors import Predictor
-from nag.predictors.baselines import GBDTBaseline, MLPBaseline, onehot
+from nag.predictors.baselines import BASELINES, GBDTBaseline, MLPBaseline, OneHotBaseline, onehot
+from nag.predictors.baselines import make as make_baseline
 from nag.predictors.losses import pairwise_rank_loss, weighted_mse
 from nag.predictors.membership import fuzzy_cmeans, memberships
 from nag.predictors.predictor import PRETRAINED_DIR
@@ -441,10 +442,41 @@ def test_baselines(space, split):
     (archs, acc, _), (test_archs, test_acc, _) = split
     gbdt = GBDTBaseline(space, max_iter=30).fit(archs, acc)
     mlp = MLPBaseline(space, hidden_layer_sizes=(16,), max_iter=300).fit(archs, acc)
-    for model in (gbdt, mlp):
-        out = model.predict(test_archs[:40])
-        assert out.shape == (40,) and np.all(np.isfinite(out))
-    assert abs(mlp.predict(archs).mean() - acc.mean()) < 0.5 * acc.std()  # back in the labels' units
+    ridge = make_baseline("ridge", space).fit(archs, acc)
+    for model in (gbdt, mlp, ridge):
+        mean, std = model.predict(test_archs[:40])  # the interface Predictor has: (mean, std)
+        assert mean.shape == std.shape == (40,) and np.all(np.isfinite(mean)) and np.all(std >= 0)
+    assert abs(mlp.predict(archs)[0].mean() - acc.mean()) < 0.5 * acc.std()  # back in the labels' units
+    assert (ridge.predict(test_archs[:40])[1] > 0).all()  # Bayesian ridge says how unsure it is
+
+
+def test_baselines_register_by_name_and_save_without_pickle(space, split, tmp_path):
+    pytest.importorskip("sklearn")
+    (archs, acc, _), (test_archs, _, _) = split
+    assert BASELINES.names() == ["gbdt", "mlp", "ridge"]
+    for name in BASELINES.names():
+        model = make_baseline(name, space, seed=3, **({"max_iter": 30} if name != "ridge" else {})).fit(archs, acc)
+        folder = model.save(tmp_path / name)
+        assert [p.name for p in folder.iterdir()] == ["baseline.json"]
+        back = OneHotBaseline.load(folder)
+        assert type(back) is type(model)
+        np.testing.assert_allclose(back.predict(test_archs[:20])[0], model.predict(test_archs[:20])[0])
+    (tmp_path / "gbdt" / "baseline.json").write_text("{}")
+    with pytest.raises(CheckpointError, match="not a saved baseline"):
+        OneHotBaseline.load(tmp_path / "gbdt")
+    with pytest.raises(ConfigError, match="not fitted"):
+        make_baseline("ridge", space).predict(test_archs[:2])
+
+
+def test_the_ridge_baseline_ranks_an_additive_cost_from_few_labels():
+    pytest.importorskip("sklearn")
+    from scipy import stats
+
+    mbv3 = spaces.get("mbv3")
+    archs = mbv3.sample(150, seed=5)
+    flops = mbv3.cost(archs, "flops")
+    mean, _ = make_baseline("ridge", mbv3).fit(archs[:50], flops[:50]).predict(archs[50:])
+    assert stats.spearmanr(mean, flops[50:]).statistic > 0.95
 
 
 def test_default_encoder_is_the_shipped_pretrained_one(space):

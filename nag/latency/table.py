@@ -194,7 +194,7 @@ def from_dict(data: Mapping[str, Any]) -> LatencyTable:
     entries = data.get("entries")
     if not isinstance(entries, Mapping):
         raise ConfigError("'entries' must map part names to {median, p25, p75}")
-    return LatencyTable(space=data.get("space"), settings=dict(data.get("settings") or {}),
+    return LatencyTable(space=str(data.get("space") or ""), settings=dict(data.get("settings") or {}),
                         entries={str(k): _entry(v, str(k)) for k, v in entries.items()},
                         fixed=_entry(data.get("fixed"), FIXED), machine=dict(data.get("machine") or {}),
                         calibration=tuple(data.get("calibration") or ()))  # fmt: skip

@@ -14,6 +14,10 @@ objective. Strategies (:data:`PARETO_STRATEGIES`):
   objectives with weights swept over the rounds; objectives a latency table or a user
   function gives are read exactly, the others (a benchmark's accuracy) come from a
   predictor fit on every query so far.
+
+Without queries, :func:`generate_front` samples a generator under the same sweep of
+Chebyshev scalarisations of objectives the caller computes (a predictor's mean, a latency
+table's sum) and returns the non-dominated samples.
 """
 
 from __future__ import annotations
@@ -216,15 +220,15 @@ def diffusion_pareto(oracle: ParetoOracle, rng: np.random.Generator, exact: Mapp
         low, high = np.nanmin(points, axis=0), np.nanmax(points, axis=0)
         w = _weights(round_ % weights, weights, len(names))
 
-        def chebyshev(items: list[Any]) -> np.ndarray:
-            return -np.max(w * (estimate(items) - low) / np.maximum(high - low, 1e-12), axis=1)
+        def score(items: list[Any]) -> np.ndarray:
+            return chebyshev_score(estimate(items), w, low, high)
 
-        guide = RewardGuidance(chebyshev, candidates=4)
+        guide = RewardGuidance(score, candidates=4)
         pool = [a for a in dict.fromkeys(generator.sample(candidates, guidance=guide, seed=seed(), exclude=archs, **within))
                 if not oracle.seen(a)]  # fmt: skip
         if not pool:
             pool = list(itertools.islice(unseen_archs(oracle, rng), batch))  # type: ignore[arg-type]
-        order = np.argsort(-chebyshev(pool), kind="stable")
+        order = np.argsort(-score(pool), kind="stable")
         oracle.query_many([pool[i] for i in order[:batch]])
 
 
@@ -235,6 +239,53 @@ def _weights(step: int, steps: int, m: int) -> np.ndarray:
     w = np.full(m, 0.5)
     w[0], w[-1] = 1 - t, t
     return np.maximum(w, 1e-3)
+
+
+def chebyshev(fns: Sequence[Callable[[list[Any]], Any]], senses: Sequence[str], weights: Sequence[float],
+              low: Sequence[float], high: Sequence[float]) -> Callable[[list[Any]], np.ndarray]:  # fmt: skip
+    """A score to maximise: minus the weighted Chebyshev distance of the archs' objectives
+    (each ``fns[j](archs)``, oriented by ``senses[j]``) to the ideal ``low``, every objective
+    scaled by its range ``high - low`` (oriented units: smaller is better)."""
+
+    def score(archs: list[Any]) -> np.ndarray:
+        values = np.stack([np.asarray(fn(archs), dtype=float) for fn in fns], axis=1)
+        return chebyshev_score(oriented(values, senses), weights, low, high)
+
+    return score
+
+
+def chebyshev_score(points: np.ndarray, weights: Sequence[float], low: Sequence[float], high: Sequence[float]) -> np.ndarray:
+    """Minus the weighted Chebyshev distance of ``points [n, m]`` (minimised) to ``low``,
+    each objective scaled by ``high - low``: larger is better."""
+    lo = np.asarray(low, dtype=float)
+    span = np.maximum(np.asarray(high, dtype=float) - lo, 1e-12)
+    return -np.max(np.asarray(weights, dtype=float) * (np.asarray(points, dtype=float) - lo) / span, axis=1)
+
+
+def generate_front(generator: Any, objectives: Mapping[str, tuple[Callable[[list[Any]], Any], str]], n: int = 64,
+                   weights: int = 5, seed: int = 0, **sample_options: Any) -> tuple[list[Any], np.ndarray]:  # fmt: skip
+    """The Pareto front of ``generator`` samples guided by a Chebyshev scalarisation of
+    ``objectives`` (``{name: (fn(archs) -> values, "max" | "min")}``, e.g. a predictor's
+    mean and a latency table's sum), ``n`` samples at each of ``weights`` weight vectors
+    swept from the first objective to the last. ``sample_options`` go to every
+    ``generator.sample`` call (constraints, latency_table, allowed, ...). Returns the
+    non-dominated archs and their values ``[k, m]`` in the objectives' units."""
+    from nag.guidance import RewardGuidance
+
+    if weights < 2 or len(objectives) < 2:
+        raise ConfigError(f"need at least 2 objectives and 2 weights, got {len(objectives)} and {weights}")
+    fns, senses = [f for f, _ in objectives.values()], [s for _, s in objectives.values()]
+    probe = list(dict.fromkeys(generator.sample(n, seed=seed, **sample_options)))  # unguided: the objectives' ranges
+    points = oriented(np.stack([np.asarray(f(probe), dtype=float) for f in fns], axis=1), senses)
+    low, high = points.min(axis=0), points.max(axis=0)
+    archs = list(probe)
+    for k in range(weights):
+        guide = RewardGuidance(chebyshev(fns, senses, _weights(k, weights, len(fns)), low, high))
+        archs += generator.sample(n, guidance=guide, seed=seed + k + 1, **sample_options)
+    archs = list(dict.fromkeys(archs))
+    values = np.stack([np.asarray(f(archs), dtype=float) for f in fns], axis=1)
+    keep = non_dominated(oriented(values, senses))
+    return [a for a, k in zip(archs, keep) if k], values[keep]
 
 
 PARETO_STRATEGIES: Registry[Callable[..., None]] = Registry("multi-objective search strategy")
