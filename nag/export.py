@@ -150,6 +150,8 @@ def _onnx(model: nn.Module, inputs: tuple, dynamic: Dynamic, path: Path) -> None
     _require("ONNX export", "onnx", "onnxscript")
     with _quiet_exporter():
         program = torch.onnx.export(model, inputs, None, dynamo=True, verbose=False, dynamic_shapes=_dims(dynamic))
+    if program is None:
+        raise ExportError("the ONNX exporter returned no program")
     path.write_bytes(program.model_proto.SerializeToString())  # one file, weights inside (< 2 GB)
 
 

@@ -131,7 +131,7 @@ def test_demo_compares_guided_samples_with_random_archs(cli):
         (["sample", "constraints.params=<=abc"], "bound 'abc' is not a number"),
         (["sample", "constraints.params=<=0", "quiet=true"], "no architecture satisfies the constraints"),
         (["sample", "constraints.latency=<=1", "quiet=true"], "a constraint on latency needs latency_table=FILE"),
-        (["sample", "guidance=magic"], "unknown guidance 'magic'; choose one of: none, predictor, bench"),
+        (["sample", "guidance=magic"], "unknown guidance 'magic'; choose one of: bench, none, predictor"),
         (["sample", "n=0"], "n must be >= 1"),
         (["sample", "space=nope"], "unknown space 'nope'; choose one of: darts, mbv3, nb201"),
         (["sample", "scale=2"], "scale sets the strength of guidance=predictor"),

@@ -84,7 +84,7 @@ class SampleConfig:
     space: str = "nb201"
     n: int = bounded(16, 1, 1_000_000)  # more than 1,000 need out=, and go there in batches
     seed: int = seed_field()
-    guidance: str = "none"  # none | predictor | bench
+    guidance: str = "none"  # a name in nag.guidance.GUIDANCE: none | predictor | bench
     predictor: Optional[str] = None  # a shipped predictor or a folder (default: the space's, e.g. nb201-cifar10)
     bench: Optional[str] = None  # guidance=bench scores, constraints, params/flops columns (default: the space's)
     metric: str = "accuracy"

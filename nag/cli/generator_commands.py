@@ -6,7 +6,7 @@ import io
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,9 @@ from nag.atomic_write import write_atomic
 from nag.cli.predictor_commands import load_predictor
 from nag.cli.table import format_table
 from nag.errors import CheckpointError, ConfigError
+from nag.guidance.registry import GUIDANCE, GuidanceInputs
+from nag.guidance.registry import check as check_guidance
+from nag.guidance.registry import make as make_guidance
 
 #: benchmark columns shown next to each sampled arch, where the benchmark has them
 COST_METRICS = ("params", "flops")
@@ -96,17 +99,12 @@ def _check_sample(cfg: DictConfig) -> tuple[Any, dict[str, tuple[str, float]]]:
     space = spaces.get(cfg.space)
     if cfg.n < 1:
         raise ConfigError(f"n must be >= 1, got {cfg.n}")
-    if cfg.guidance not in GUIDANCE:
-        raise ConfigError(f"unknown guidance {cfg.guidance!r}; choose one of: {', '.join(GUIDANCE)}")
-    if cfg.scale is not None and cfg.guidance != "predictor":
-        raise ConfigError("scale sets the strength of guidance=predictor; drop it or pass guidance=predictor")
-    if cfg.scale is not None and cfg.scale < 0:
-        raise ConfigError(f"scale must be >= 0 (or left out to calibrate it), got {cfg.scale}")
+    check_guidance(cfg.guidance, cfg.scale)  # a name not registered, or a scale it does not take
     if cfg.out is not None and not cfg.out.endswith(".jsonl"):
         raise ConfigError(f"out must end in .jsonl, got {cfg.out}")
     if cfg.out is None and cfg.n > SHOWN:
         raise ConfigError(f"n={cfg.n:,} archs need out=FILE.jsonl (the terminal shows {SHOWN} at most)")
-    constraints = constraint_specs.parse(OmegaConf.to_container(cfg.constraints, resolve=True))
+    constraints = constraint_specs.parse(OmegaConf.to_container(cfg.constraints, resolve=True))  # type: ignore[arg-type]
     if cfg.latency_table is not None:
         from nag import latency
 
@@ -120,13 +118,13 @@ def _sample_bench(cfg: DictConfig, space: Any, constraints: dict) -> benchmarks.
     """The benchmark for guidance=bench, the constraints and the cost columns."""
     name = cfg.bench or space.defaults.bench
     if name is None:
-        if cfg.guidance == "bench" or set(constraints) - {*space.cost_names, "latency"}:
+        if "score" in GUIDANCE.get(cfg.guidance).needs or set(constraints) - {*space.cost_names, "latency"}:
             raise ConfigError(f"space {space.name} has no default benchmark; pass bench=NAME")
         return None  # constraints on the space's analytic costs
     bench = benchmarks.load(name)
     if bench.space.name != space.name:
         raise ConfigError(f"benchmark {bench.name} measures {bench.space.name} archs, not {space.name}")
-    if cfg.guidance == "bench" and cfg.metric not in bench.metrics:
+    if "score" in GUIDANCE.get(cfg.guidance).needs and cfg.metric not in bench.metrics:
         raise ConfigError(f"benchmark {bench.name} has no metric {cfg.metric!r}; it has {', '.join(bench.metrics)}")
     return bench
 
@@ -134,7 +132,7 @@ def _sample_bench(cfg: DictConfig, space: Any, constraints: dict) -> benchmarks.
 def _sample_predictor(cfg: DictConfig, space: Any) -> Any:
     """The predictor for guidance=predictor and the predicted column (None if neither)."""
     name = cfg.predictor
-    if name is None and cfg.guidance == "predictor":
+    if name is None and "predictor" in GUIDANCE.get(cfg.guidance).needs:
         name = space.defaults.predictor
         if name is None:
             raise ConfigError(f"space {space.name} has no shipped predictor; pass predictor=DIR (see 'nag fit')")
@@ -148,26 +146,15 @@ def _sample_predictor(cfg: DictConfig, space: Any) -> Any:
     return predictor
 
 
-def _predictor_guidance(cfg: DictConfig, predictor: Any, bench: Any) -> Any:
-    from nag.guidance import PredictorGuidance
-
-    return PredictorGuidance(predictor, metric=cfg.metric, maximize=cfg.maximize, scale=cfg.scale, seed=cfg.seed)
-
-
-def _bench_guidance(cfg: DictConfig, predictor: Any, bench: Any) -> Any:
-    from nag.guidance import RewardGuidance
-
-    return RewardGuidance(lambda archs: lookup(bench, cfg.metric, archs), maximize=cfg.maximize)
-
-
-#: ``guidance=NAME``: what ``nag sample`` guides by, built from the config, predictor and benchmark
-GUIDANCE: dict[str, Callable[[DictConfig, Any, Any], Any]] = {
-    "none": lambda cfg, predictor, bench: None, "predictor": _predictor_guidance, "bench": _bench_guidance,
-}  # fmt: skip
-
-
-def _sample_guidance(cfg: DictConfig, predictor: Any, bench: benchmarks.Benchmark | None) -> Any:
-    return GUIDANCE[cfg.guidance](cfg, predictor, bench)
+def _guidance_inputs(cfg: DictConfig, space: Any, predictor: Any, bench: benchmarks.Benchmark | None) -> GuidanceInputs:
+    """What ``guidance=NAME`` may read: the predictor of predictor=, lookups in bench= as its score."""
+    score = None if bench is None else (lambda archs: lookup(bench, cfg.metric, archs))
+    if "predictor" in GUIDANCE.get(cfg.guidance).needs:
+        source = cfg.predictor or space.defaults.predictor
+    else:
+        source = "" if bench is None else bench.name
+    return GuidanceInputs(metric=cfg.metric, maximize=cfg.maximize, scale=cfg.scale, seed=cfg.seed,
+                          predictor=predictor, score=score, source=source)  # fmt: skip
 
 
 #: the sample column of the table latency (ms), with latency_table=
@@ -210,14 +197,8 @@ def _sample_table(rows: list[dict], metric: str, has_prediction: bool, columns: 
     return format_table(headers, cells)
 
 
-def _describe(cfg: DictConfig, predictor_name: str | None, bench: Any, constraints: dict) -> str:
-    direction = "max" if cfg.maximize else "min"
-    if cfg.guidance == "predictor":
-        guidance = f"guided by predictor {predictor_name} ({cfg.metric}, {direction})"
-    elif cfg.guidance == "bench":
-        guidance = f"guided by {cfg.metric} lookups in {bench.name} ({direction})"
-    else:
-        guidance = "unguided"
+def _describe(cfg: DictConfig, inputs: GuidanceInputs, constraints: dict) -> str:
+    guidance = GUIDANCE.get(cfg.guidance).describe(inputs)
     text = f"{cfg.space}: {cfg.n} archs, seed {cfg.seed}, {guidance}"
     if cfg.condition is not None:
         text += f", conditioned on {cfg.condition}" + (f" (scale {cfg.condition_scale:g})" if cfg.condition_scale != 1 else "")
@@ -232,7 +213,8 @@ def cmd_sample(cfg: DictConfig) -> int:
     space, constraints = _check_sample(cfg)
     bench = _sample_bench(cfg, space, constraints)
     predictor = _sample_predictor(cfg, space)
-    columns = list(dict.fromkeys(([cfg.metric] if cfg.guidance == "bench" else []) + _cost_columns(space, bench)))
+    kind = GUIDANCE.get(cfg.guidance)
+    columns = list(dict.fromkeys(([cfg.metric] if "score" in kind.needs else []) + _cost_columns(space, bench)))
     columns += [LATENCY_COLUMN] if cfg.latency_table is not None else []
     with one_thread():
         default = None
@@ -246,13 +228,14 @@ def cmd_sample(cfg: DictConfig) -> int:
         generator.feasible_set(  # unknown constraint metrics or options, or none feasible: fail now
             constraints, bench, allowed=allowed, latency_table=cfg.latency_table
         )
-        guidance = _sample_guidance(cfg, predictor, bench)
+        inputs = _guidance_inputs(cfg, space, predictor, bench)
+        guidance = make_guidance(cfg.guidance, inputs)
         batches = generator.sample_batches(cfg.n, SAMPLE_BATCH, guidance=guidance, constraints=constraints, seed=cfg.seed,
                                            metrics=bench, condition=cfg.condition, condition_scale=cfg.condition_scale,
                                            allowed=allowed, latency_table=cfg.latency_table)  # fmt: skip
-        if cfg.guidance == "predictor":
-            calibrate = " and calibrating its scale" if cfg.scale is None else ""
-            _note(cfg, f"fitting the guidance's noise-aware surrogate{calibrate}")
+        if kind.preparing:
+            calibrate = " and calibrating its scale" if kind.scaled and cfg.scale is None else ""
+            _note(cfg, f"{kind.preparing}{calibrate}")
         start = time.perf_counter()
         drawn = _Drawn(space, cfg.metric, predictor, bench, columns, cfg.latency_table)
         if cfg.out:
@@ -260,8 +243,7 @@ def cmd_sample(cfg: DictConfig) -> int:
         else:
             drawn.write(batches, None, progress=False)
         seconds = time.perf_counter() - start
-    predictor_name = cfg.predictor or space.defaults.predictor
-    print(_describe(cfg, predictor_name, bench, constraints))
+    print(_describe(cfg, inputs, constraints))
     print(_sample_table(drawn.shown, cfg.metric, predictor is not None, columns))
     if drawn.count > len(drawn.shown):
         print(f"... and {drawn.count - len(drawn.shown):,} more in {cfg.out}")
@@ -269,8 +251,9 @@ def cmd_sample(cfg: DictConfig) -> int:
     process = "reverse process" if drawn.count <= SAMPLE_BATCH else "the last batch's reverse process"
     summary = (f"{drawn.count} archs in {seconds:.2f} s ({process} {last['seconds']:.2f} s); "
                f"raw validity {last['raw_validity']:.0%}; {len(drawn.unique):,} unique")  # fmt: skip
-    if cfg.guidance == "predictor":
-        summary += f"; guidance scale {guidance.chosen_scale:g}" + (" (calibrated)" if cfg.scale is None else "")
+    if kind.scaled:
+        chosen = getattr(guidance, "chosen_scale", cfg.scale)
+        summary += f"; guidance scale {chosen:g}" + (" (calibrated)" if cfg.scale is None else "")
     print(summary)
     if cfg.out:
         print(f"archs written to {cfg.out}")

@@ -18,7 +18,7 @@ from nag.errors import ConfigError
 
 def _options(cfg: DictConfig) -> dict[str, Any]:
     """The build options: ``model.*`` plus ``resolution`` when given."""
-    options = OmegaConf.to_container(cfg.model, resolve=True) or {}
+    options = dict(OmegaConf.to_container(cfg.model, resolve=True) or {})  # type: ignore[arg-type]
     if cfg.resolution is not None:
         options["resolution"] = cfg.resolution
     return options

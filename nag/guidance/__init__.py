@@ -2,7 +2,8 @@
 
 * :class:`PredictorGuidance`: gradient guidance from a fitted predictor, made noise-aware inside;
 * :class:`RewardGuidance`: derivative-free guidance for any black-box score;
-* :func:`weighted_sum`: several objectives as one score.
+* :func:`weighted_sum`: several objectives as one score;
+* :data:`GUIDANCE`: the kinds by name (``nag sample guidance=NAME``), built by :func:`make`.
 
 A guidance is either a step callable (:class:`nag.diffusion.sampler.Guidance`:
 ``guide(step) -> probs``) or an object with a ``bind`` hook (:class:`Bindable`) that the
@@ -17,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from nag.diffusion.sampler import Guidance
 from nag.guidance.objective import weighted_sum
 from nag.guidance.predictor import PredictorGuidance
+from nag.guidance.registry import GUIDANCE, GuidanceInputs, GuidanceKind, make
 from nag.guidance.reward import RewardGuidance
 
 
@@ -32,4 +34,14 @@ class Bindable(Protocol):
     def bind(self, generator: Any, **context: Any) -> Guidance: ...
 
 
-__all__ = ["Bindable", "Guidance", "PredictorGuidance", "RewardGuidance", "weighted_sum"]
+__all__ = [
+    "GUIDANCE",
+    "Bindable",
+    "Guidance",
+    "GuidanceInputs",
+    "GuidanceKind",
+    "PredictorGuidance",
+    "RewardGuidance",
+    "make",
+    "weighted_sum",
+]

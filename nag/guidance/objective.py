@@ -20,7 +20,7 @@ def weighted_sum(terms: Sequence[tuple[Score, float]]) -> Score:
         raise ConfigError("weighted_sum needs a non-empty list of (callable, number) pairs")
 
     def score(archs: list[Any]) -> np.ndarray:
-        return sum(w * np.asarray(fn(archs), dtype=float) for fn, w in terms)
+        return np.sum([w * np.asarray(fn(archs), dtype=float) for fn, w in terms], axis=0)
 
     return score
 

@@ -71,7 +71,7 @@ class PredictorGuidance:
             raise ConfigError(f"scale must be a number >= 0 or None (automatic), got {scale!r}")
         if isinstance(refine, bool) or not (isinstance(refine, (int, np.integer)) and refine >= 0):
             raise ConfigError(f"refine must be an integer >= 0, got {refine!r}")
-        seed = check_seed(seed, allow_none=False)
+        seed = int(check_seed(seed, allow_none=False))  # type: ignore[arg-type]  # never None here
         self.predictor, self.metric, self.maximize, self.target = predictor, metric, maximize, target
         self.scale, self.archs, self.iterations = scale, archs, iterations
         self.min_unique, self.calibration_samples, self.seed, self.refine = min_unique, calibration_samples, seed, refine
@@ -150,7 +150,7 @@ def _fit_surrogate(generator: Any, rows: torch.Tensor, y: np.ndarray, iterations
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = _Surrogate(rows.shape[1], generator.layout.max_size)
-    y = torch.as_tensor((y - y.mean()) / max(float(y.std()), 1e-12), dtype=torch.float32)
+    target = torch.as_tensor((y - y.mean()) / max(float(y.std()), 1e-12), dtype=torch.float32)
     noise, k, steps = copy.copy(generator.noise), generator.layout.max_size, generator.config.steps
     noise.marginals = noise.marginals.cpu()
     alpha = torch.as_tensor(generator.alpha_bar, dtype=torch.float32)
@@ -159,7 +159,7 @@ def _fit_surrogate(generator: Any, rows: torch.Tensor, y: np.ndarray, iterations
         idx = torch.randint(0, len(rows), (min(512, len(rows)),), generator=gen)
         t = torch.randint(0, steps + 1, (len(idx),), generator=gen)
         x_t = draw(noise.q_xt(nn.functional.one_hot(rows[idx], k).float(), alpha[t]), gen)
-        loss = nn.functional.mse_loss(model(nn.functional.one_hot(x_t, k).float(), t.float() / steps), y[idx])
+        loss = nn.functional.mse_loss(model(nn.functional.one_hot(x_t, k).float(), t.float() / steps), target[idx])
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()

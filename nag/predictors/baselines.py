@@ -79,12 +79,14 @@ class OneHotBaseline:
         self._train: tuple[list[str], list[float]] | None = None
 
     def fit(self, archs: Sequence[Any], y: Sequence[float]) -> OneHotBaseline:
-        y = np.asarray(y, dtype=np.float64).reshape(-1)
-        if len(y) != len(archs) or len(y) < 2 or not np.isfinite(y).all():
-            raise ConfigError(f"need at least 2 archs with one finite label each, got {len(archs)} archs and {len(y)} labels")
-        self.mean, self.std = float(y.mean()), float(y.std()) or 1.0
-        self.model.fit(onehot(self.space, archs), (y - self.mean) / self.std)
-        self._train = ([self.space.to_str(self.space.coerce(a)) for a in archs], y.tolist())
+        labels = np.asarray(y, dtype=np.float64).reshape(-1)
+        if len(labels) != len(archs) or len(labels) < 2 or not np.isfinite(labels).all():
+            raise ConfigError(
+                f"need at least 2 archs with one finite label each, got {len(archs)} archs and {len(labels)} labels"
+            )
+        self.mean, self.std = float(labels.mean()), float(labels.std()) or 1.0
+        self.model.fit(onehot(self.space, archs), (labels - self.mean) / self.std)
+        self._train = ([self.space.to_str(self.space.coerce(a)) for a in archs], labels.tolist())
         return self
 
     def predict(self, archs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -158,7 +160,7 @@ class RidgeBaseline(OneHotBaseline):
 #: baseline predictors by name: ``BASELINES.get(name)`` is the class (see :func:`make`)
 BASELINES: Registry[Callable[..., OneHotBaseline]] = Registry("baseline predictor")
 for _cls in (GBDTBaseline, MLPBaseline, RidgeBaseline):
-    BASELINES.register(_cls.name, lambda c=_cls: c)
+    BASELINES.register(_cls.name, lambda c=_cls: c)  # type: ignore[misc]
 
 
 def make(name: str, space: Any, seed: int = 0, **params: Any) -> OneHotBaseline:

@@ -31,7 +31,7 @@ WARM_STARTS = ("auto", "generator", "proxies")
 #: the search's predictors: a fresh encoder and the GP on path statistics alone (the
 #: predictor's defaults, the pretrained encoder and a GP that also reads the adjacency
 #: encoding, were not measured in the closed loop; see CHANGELOG.md)
-SEARCH_PREDICTOR = {"encoder": "scratch", "gp_adjacency": False}
+SEARCH_PREDICTOR: dict[str, Any] = {"encoder": "scratch", "gp_adjacency": False}
 
 
 def diffusion_search(oracle: Oracle, rng: np.random.Generator, batch: int = 10, initial: int = 10, candidates: int = 256,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from nag.errors import ConfigError
 from nag.registry import Registry
@@ -241,8 +242,8 @@ def _weights(step: int, steps: int, m: int) -> np.ndarray:
     return np.maximum(w, 1e-3)
 
 
-def chebyshev(fns: Sequence[Callable[[list[Any]], Any]], senses: Sequence[str], weights: Sequence[float],
-              low: Sequence[float], high: Sequence[float]) -> Callable[[list[Any]], np.ndarray]:  # fmt: skip
+def chebyshev(fns: Sequence[Callable[[list[Any]], Any]], senses: Sequence[str], weights: ArrayLike,
+              low: ArrayLike, high: ArrayLike) -> Callable[[list[Any]], np.ndarray]:  # fmt: skip
     """A score to maximise: minus the weighted Chebyshev distance of the archs' objectives
     (each ``fns[j](archs)``, oriented by ``senses[j]``) to the ideal ``low``, every objective
     scaled by its range ``high - low`` (oriented units: smaller is better)."""
@@ -254,7 +255,7 @@ def chebyshev(fns: Sequence[Callable[[list[Any]], Any]], senses: Sequence[str], 
     return score
 
 
-def chebyshev_score(points: np.ndarray, weights: Sequence[float], low: Sequence[float], high: Sequence[float]) -> np.ndarray:
+def chebyshev_score(points: np.ndarray, weights: ArrayLike, low: ArrayLike, high: ArrayLike) -> np.ndarray:
     """Minus the weighted Chebyshev distance of ``points [n, m]`` (minimised) to ``low``,
     each objective scaled by ``high - low``: larger is better."""
     lo = np.asarray(low, dtype=float)
