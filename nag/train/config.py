@@ -35,6 +35,9 @@ class TrainConfig(JSONConfig):
         seed: seeds the order of batches and any randomness inside the model.
         deterministic: ask the backend for deterministic kernels (slower on CUDA).
         eval_batch_size: images per step when evaluating.
+        bn_recalibration: training inputs whose batch statistics replace the BatchNorm
+            running averages before every evaluation (0: evaluate with the running
+            averages). Short runs of deep networks otherwise evaluate near chance.
         progress: show a progress bar.
     """
 
@@ -52,6 +55,7 @@ class TrainConfig(JSONConfig):
     seed: int = 0
     deterministic: bool = True
     eval_batch_size: int = 512
+    bn_recalibration: int = 2048
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -60,6 +64,8 @@ class TrainConfig(JSONConfig):
         for name, value in positive.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if isinstance(self.bn_recalibration, bool) or not isinstance(self.bn_recalibration, int) or self.bn_recalibration < 0:
+            raise ConfigError(f"bn_recalibration must be an integer >= 0, got {self.bn_recalibration!r}")
         if not self.lr > 0:
             raise ConfigError(f"lr must be positive, got {self.lr!r}")
         if self.weight_decay < 0 or not 0 <= self.label_smoothing < 1:

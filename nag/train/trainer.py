@@ -1,7 +1,8 @@
 """``train(model, data, config)``: the training loop.
 
 Cross-entropy (+ label smoothing) with SGD or AdamW under a per-step cosine schedule,
-mixed precision and channels_last on CUDA, evaluation after every epoch, the best
+mixed precision and channels_last on CUDA, evaluation after every epoch (BatchNorm
+statistics recomputed first, :mod:`nag.train.batchnorm`), the best
 epoch's weights kept (early stopping optional). With ``out_dir`` every finished epoch
 is saved atomically, so ``resume=True`` continues an interrupted run exactly: batch
 order and in-model randomness are seeded per epoch, never carried in a global state.
@@ -23,6 +24,7 @@ from torch import nn
 
 from nag.checkpoint import check_tensors
 from nag.errors import CheckpointError, ConfigError, TrainingError
+from nag.train.batchnorm import recalibrate
 from nag.train.config import TrainConfig
 from nag.train.data import IMAGE_TASK, task_of
 from nag.train.optimizers import OPTIMIZERS
@@ -196,6 +198,7 @@ def _epochs(run: _Run, task: Task, device: torch.device, precision: Precision, s
         while run.epoch < config.epochs and not run.out_of_patience():
             record = _train_epoch(run, task, device, precision, out, bar)
             run.epoch += 1
+            recalibrate(run.model, task, config.bn_recalibration, config.eval_batch_size, device, precision)
             record.update(evaluate(run.model, task, "val", device, precision, config.eval_batch_size))
             if not math.isfinite(record["val_loss"]):  # weights broke on the epoch's last steps: do not save them
                 _diverged(run, record["val_loss"], steps - 1, out, what="validation loss")
