@@ -84,6 +84,20 @@ def test_counts_members_ranks_and_costs_equal_brute_force(declaration):
     assert contained.sum() == space.size  # only canonical writings are members of the diagram
 
 
+@settings(max_examples=60, deadline=None)
+@given(declarations())
+def test_batch_membership_equals_one_by_one_in_every_writing(declaration):
+    choices, rules, costs = declaration
+    if not brute_force(choices, rules, costs):
+        return
+    space = DeclaredSpace("random", choices, rules, costs)
+    rows = np.array(list(itertools.product(*(range(len(c.options) + 1) for c in choices))))  # one past each range too
+    rows = np.concatenate([rows, -rows[-1:] - 1])
+    one_by_one = [space.contains_choices(row) for row in rows.tolist()]
+    assert space.contains_rows(rows).tolist() == one_by_one
+    assert sum(one_by_one) >= space.size  # absent choices may hold any option
+
+
 @settings(max_examples=30, deadline=None)
 @given(declarations(), st.integers(0, 2**32 - 1))
 def test_cheapest_and_dearest_completion_equal_brute_force(declaration, seed):

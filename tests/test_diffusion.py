@@ -135,6 +135,22 @@ def test_denoiser_shapes_padding_and_gradients():
     assert x.grad is not None and x.grad.abs().sum() > 0
 
 
+def test_inference_in_chunks_equals_one_batch(monkeypatch):
+    torch.manual_seed(0)
+    d = Denoiser(LAYOUT, DenoiserConfig(hidden=16, layers=2, heads=2, conditions=3)).eval()
+    x = torch.nn.functional.one_hot(torch.tensor(ROWS[np.arange(150) % len(ROWS)]), 4).float()
+    t, condition = torch.rand(150), d.condition(torch.arange(150) % 4)  # type: ignore[misc]
+    with torch.enable_grad():  # gradients on: one batch, never chunked
+        whole = d(x, t, condition).detach()
+        shared = d(x, t, condition[1]).detach()
+    monkeypatch.setattr("nag.diffusion.denoiser.CHUNK_SCORES", 1)
+    assert d.chunk_size() == 64  # three chunks of 64, 64, 22
+    with torch.no_grad():
+        torch.testing.assert_close(d(x, t, condition), whole, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(d(x, t, condition[1]), shared, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(d(x, torch.tensor([0.3]))[:70], d(x[:70], torch.full((70,), 0.3)), rtol=1e-5, atol=1e-5)
+
+
 def test_sampler_is_seeded_and_returns_valid_rows():
     torch.manual_seed(0)
     d = Denoiser(LAYOUT, DenoiserConfig(hidden=16, layers=1, heads=2)).eval()

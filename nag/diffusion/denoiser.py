@@ -9,7 +9,10 @@ slots: a presence vector at ``source -> node``, weighted by the slot's probabili
 Each layer runs multi-head self-attention over nodes with a per-head bias read from the
 edge features of both directions, a feed-forward block, and an edge update from the two
 end nodes (Dwivedi & Bresson 2021; DiGress). Graphs here have a handful of nodes, so
-everything is dense: a batch of thousands of graphs is a few small matmuls.
+everything is dense: a batch of thousands of graphs is a few small matmuls. Without
+gradients, a large batch of large graphs runs in chunks of about ``CHUNK_SCORES``
+attention scores each, so one chunk's activations stay in the CPU's cache (per-graph
+results do not depend on the chunking).
 
 Output: clean-slot logits [B, S, K] (node slots from node states, edge slots from edge
 states, parent slots one score per candidate source edge); padded options get a large
@@ -28,6 +31,7 @@ from nag.diffusion.layout import GraphLayout
 from nag.typed_config import JSONConfig
 
 NEG = -1e9
+CHUNK_SCORES = 2**20  # attention scores per chunk at inference (4 MiB of float32)
 
 
 @dataclass(frozen=True)
@@ -60,15 +64,16 @@ class _Layer(nn.Module):
         self, x: torch.Tensor, e: torch.Tensor, src: torch.Tensor, dst: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         b, n, h = x.shape
-        d = h // self.heads
-        q, k, v = self.qkv(self.norm_x(x)).view(b, n, 3, self.heads, d).unbind(2)  # [B, N, heads, d]
+        heads, d = self.heads, h // self.heads
+        q, k, v = self.qkv(self.norm_x(x)).view(b, n, 3, heads, d).permute(2, 0, 3, 1, 4).unbind(0)  # [B, heads, N, d]
         e_norm = self.norm_e(e)
-        bias = x.new_zeros(b, n * n, self.heads)
-        bias[:, src * n + dst] = self.bias_fwd(e_norm)  # node src attending to its successor dst
-        bias[:, dst * n + src] = self.bias_bwd(e_norm)  # and dst to its predecessor
-        scores = torch.einsum("bihd,bjhd->bhij", q, k) / math.sqrt(d) + bias.view(b, n, n, self.heads).permute(0, 3, 1, 2)
+        scores = torch.matmul(q * (1 / math.sqrt(d)), k.transpose(-1, -2))  # [B, heads, N, N], contiguous
+        # the edge bias touches only the 2P entries (src -> dst, and dst -> its predecessor src)
+        where = torch.cat([src * n + dst, dst * n + src])
+        bias = torch.cat([self.bias_fwd(e_norm), self.bias_bwd(e_norm)], 1).transpose(1, 2)  # [B, heads, 2P]
+        scores = scores.view(b, heads, n * n).index_add_(2, where, bias).view(b, heads, n, n)
         attn = self.drop(scores.softmax(-1))
-        x = x + self.out(torch.einsum("bhij,bjhd->bihd", attn, v).reshape(b, n, h))
+        x = x + self.out(torch.matmul(attn, v).transpose(1, 2).reshape(b, n, h))
         x = x + self.drop(self.ff(self.norm_ff(x)))
         update = self.edge_in(e_norm) + self.src_in(x)[:, src] + self.dst_in(x)[:, dst]
         return x, e + self.drop(self.edge_out(update))
@@ -129,6 +134,24 @@ class Denoiser(nn.Module):
     def forward(self, x: torch.Tensor, t: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         """``condition``: embeddings [B, H] or [H] (rows of ``self.condition`` or learned
         ones) added to every node with the time features; None: no condition."""
+        chunk = self.chunk_size()
+        if torch.is_grad_enabled() or len(x) <= chunk:
+            return self._forward(x, t, condition)
+        t_rows = t.dim() == 1 and len(t) == len(x)  # else one time for all
+        c_rows = condition is not None and condition.dim() == 2 and len(condition) == len(x)
+        parts = []
+        for i in range(0, len(x), chunk):
+            part = slice(i, i + chunk)
+            c = condition[part] if c_rows else condition  # type: ignore[index]
+            parts.append(self._forward(x[part], t[part] if t_rows else t, c))
+        return torch.cat(parts)
+
+    def chunk_size(self) -> int:
+        """Graphs per chunk at inference: about ``CHUNK_SCORES`` attention scores, at least 64."""
+        n = self.layout.n_nodes
+        return max(64, CHUNK_SCORES // (self.config.heads * n * n))
+
+    def _forward(self, x: torch.Tensor, t: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
         b, s, k = x.shape
         nodes = torch.einsum("bsh,sn->bnh", self.node_in(x), self.node_of) + self.node_pos
         nodes = nodes + self.time(_time_features(t)).unsqueeze(1)

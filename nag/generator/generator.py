@@ -98,8 +98,9 @@ class Generator:
         """Whether each assignment [n, S] names a member of the space in any writing (the
         space may accept non-canonical choices, e.g. nbgraph's (link, ops) pairs): [n] bool."""
         found = self.valid.contains(rows)
-        for i in torch.nonzero(~found).flatten().tolist():
-            found[i] = self.space.contains_choices(rows[i].tolist())
+        missing = torch.nonzero(~found).flatten()
+        if len(missing):
+            found[missing] = torch.from_numpy(self.space.contains_rows(rows[missing].cpu().numpy()))
         return found
 
     # --------------------------------------------------------------------- fit

@@ -101,6 +101,10 @@ class SearchSpace(ABC, Generic[A]):
             return False
         return True
 
+    def contains_rows(self, rows: np.ndarray) -> np.ndarray:
+        """:meth:`contains_choices` of each row of option indices ``[B, L]``: [B] bool."""
+        return np.array([self.contains_choices(row) for row in np.asarray(rows).tolist()], dtype=bool)
+
     def check_choices(self, choices: Sequence[int]) -> list[int]:
         """``choices`` as ints, each within its range; ``InvalidArchitecture`` otherwise."""
         sizes = self.choice_sizes()

@@ -190,6 +190,21 @@ class DeclaredSpace(SearchSpace[DeclaredArch]):
             raise InvalidArchitecture(f"{self._text.write(self._present(canonical))!r} breaks {self._broken(canonical)}")
         return DeclaredArch(self.name, canonical, self)
 
+    def contains_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each row of option indices ``[B, L]`` names an arch (absent choices may hold
+        any option), for a whole batch at once: [B] bool."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1, len(self.declared_choices))
+        in_range = ((rows >= 0) & (rows < np.asarray(self.choice_sizes()))).all(1)
+        present = np.ones(rows.shape, dtype=bool)
+        for i, condition in enumerate(self._conditions):
+            for v, allowed in condition.items():
+                present[:, i] &= present[:, v] & np.isin(rows[:, v], list(allowed))
+        canonical = np.where(present, rows, 0)
+        out = np.zeros(len(rows), dtype=bool)
+        if in_range.any():
+            out[in_range] = self.diagram.contains(canonical[in_range])
+        return out
+
     def _present(self, indices: Sequence[int]) -> list[int | None]:
         return [i if p else None for i, p in zip(indices, self.presence(indices))]
 
