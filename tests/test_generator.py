@@ -57,6 +57,15 @@ def test_every_sample_is_a_member_and_raw_validity_is_reported(nb201_gen, nbgrap
         assert 0.0 <= gen.last["raw_validity"] <= 1.0
 
 
+@pytest.mark.parametrize("iterations", [1, 2, 10, 11])
+def test_fit_takes_any_number_of_iterations(iterations):
+    gen = Generator.fit(
+        "nb201",
+        config=GeneratorConfig(hidden=8, layers=1, heads=2, iterations=iterations, batch_size=8, steps=10, sample_steps=2),
+    )
+    assert len(gen.report) and metrics.validity(gen.sample(5, seed=0), gen.space) == 1.0
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**31), quantile=st.floats(0.02, 1.0), metric=st.sampled_from(["params", "flops"]))
 def test_constraints_are_never_violated(nb201_gen, nb201_bench, seed, quantile, metric):

@@ -38,7 +38,9 @@ def train_denoiser(denoiser: Denoiser, noise: MarginalNoise, alpha_bar: np.ndarr
     data = data.cpu()
     probs = weights.cpu() if weights is not None else torch.ones(len(data))
     optimiser = torch.optim.AdamW(denoiser.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, total_steps=config.iterations, pct_start=0.1)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=config.lr, total_steps=config.iterations, pct_start=_warmup_share(config.iterations)
+    )
     losses = []
     denoiser.train()
     for _ in tqdm(range(config.iterations), desc="fit generator", disable=not progress, leave=False):
@@ -60,3 +62,9 @@ def train_denoiser(denoiser: Denoiser, noise: MarginalNoise, alpha_bar: np.ndarr
         losses.append(loss.item())
     denoiser.eval()
     return losses
+
+
+def _warmup_share(iterations: int) -> float:
+    """10% of the iterations warm the learning rate up; OneCycleLR divides by zero when
+    that is exactly one step (10 iterations), so those take 15%."""
+    return 0.15 if iterations == 10 else 0.1
