@@ -16,9 +16,14 @@ its fit time is the one its checkpoint records):
   ``--per-budget`` samples under each, the violations counted with the space's analytic
   cost model; at the tightest MACs budget, 100 samples guided to maximise MACs
   (``RewardGuidance``) and how close the best and the median come to the bound;
-- **speed**: archs/s unguided, under a budget, guided by a predictor (PredictorGuidance at
-  a fixed scale, with a stand-in predictor that returns analytic params) and by a
-  black-box reward (RewardGuidance on params), medians of 3 runs;
+- **speed**: at the generator's own number of sampler jumps, archs/s unguided, under a
+  budget, guided by a predictor (PredictorGuidance at a fixed scale, with a stand-in
+  predictor that returns analytic params) and by a black-box reward (RewardGuidance on
+  params), medians of 3 runs;
+- **steps**: what fewer sampler jumps cost, at 10 and at each of ``--steps``: unguided
+  speed, uniqueness and the Kolmogorov-Smirnov distance of the samples' MACs and params
+  from 5,000 uniform archs (two uniform sets give the noise floor); predictor-guided
+  (calibrated scale) mean params, with no budget and under the median MACs budget;
 - **search**: maximise NASWOT on one real digits batch (32 images at resolution 32, three
   channels) under the median MACs budget, each strategy with the same constraint and
   budget; the median over seeds of the best NASWOT after each of ``--budgets`` queries,
@@ -106,6 +111,36 @@ class _AnalyticPredictor:
         return values, np.zeros_like(values)
 
 
+def steps_figures(space: Any, generator: Generator, counts: list[int], n: int = 2000) -> dict[str, Any]:
+    """Sampling speed and quality at each number of sampler jumps in ``counts``."""
+    from scipy.stats import ks_2samp
+
+    uniform, other = space.sample(5000, seed=1), space.sample(5000, seed=7)
+    reference = {m: space.cost(uniform, m) for m in ("flops", "params")}
+    bound = float(np.percentile(reference["flops"], 50))
+    out: dict[str, Any] = {
+        "uniform_ks": {m: float(ks_2samp(v, space.cost(other, m)).statistic) for m, v in reference.items()},
+        "uniform_params_mean": float(reference["params"].mean()),
+        "uniform_params_mean_under_budget": float(reference["params"][reference["flops"] <= bound].mean()),
+        "budget": {"flops": f"<={bound:.4g}"},
+        "by_steps": {},
+    }
+    for count in counts:
+        archs = generator.sample(n, seed=2, sample_steps=count)
+        row: dict[str, Any] = {
+            "unguided_per_s": per_second(lambda: generator.sample(1000, seed=4, sample_steps=count), 1000),
+            "unique": len(set(archs)) / n,
+            "ks": {m: float(ks_2samp(space.cost(archs, m), v).statistic) for m, v in reference.items()},
+        }
+        for key, constraints in (("guided_params_mean", None), ("guided_params_mean_under_budget", {"flops": ("<=", bound)})):
+            guide = PredictorGuidance(_AnalyticPredictor(space), archs=2048, seed=0)
+            guided = generator.sample(200, seed=5, guidance=guide, constraints=constraints, sample_steps=count)
+            row[key] = float(space.cost(guided, "params").mean())
+            row[key.replace("params_mean", "scale")] = guide.chosen_scale
+        out["by_steps"][str(count)] = row
+    return out
+
+
 def speed(space: Any, generator: Generator, n: int) -> dict[str, float]:
     """Archs/s: unguided, under a budget, guided by a predictor (PredictorGuidance at a fixed
     scale, bound once: its surrogate fit is timed apart) and by a black-box reward."""
@@ -115,6 +150,7 @@ def speed(space: Any, generator: Generator, n: int) -> dict[str, float]:
     bind_seconds = time.perf_counter() - start
     budget = {"flops": "<=3e8"} if space.name == "mbv3" else {"params": "<=3e6"}
     return {
+        "sample_steps": generator.config.sample_steps,
         "unguided_per_s": per_second(lambda: generator.sample(n, seed=4), n),
         "constrained_per_s": per_second(lambda: generator.sample(n, seed=4, constraints=budget), n),
         "predictor_guided_per_s": per_second(lambda: generator.sample(n, seed=4, guidance=bound), n),
@@ -175,12 +211,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budgets", default="50,100,300", help="query counts the search curves are read at")
     parser.add_argument("--strategies", default="diffusion,re,random,local")
-    parser.add_argument("--skip", default="", help="sections to skip: validity,budgets,speed,search")
+    parser.add_argument("--steps", default="2,3,4,5", help="sampler jump counts the steps section compares with 10")
+    parser.add_argument("--skip", default="", help="sections to skip: validity,budgets,speed,steps,search")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run)")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = parser.parse_args()
     if args.quick:
-        args.valid, args.per_budget, args.speed_n, args.seeds, args.budgets = 20, 200, 100, 1, "10,20"
+        args.valid, args.per_budget, args.speed_n, args.seeds, args.budgets, args.steps = 20, 200, 100, 1, "10,20", "4"
     torch.set_num_threads(1)
     skip = set(filter(None, args.skip.split(",")))
     marks = [int(m) for m in args.budgets.split(",")]
@@ -193,6 +230,7 @@ def main() -> None:
         figures: dict[str, Any] = {"fit": generator.report}
         sections = {"validity": lambda: validity(space, generator, args.valid), "budgets": lambda: budgets(space, generator, args.per_budget),
                     "speed": lambda: speed(space, generator, args.speed_n),
+                    "steps": lambda: steps_figures(space, generator, sorted({10, *map(int, args.steps.split(","))})),
                     "search": lambda: search_figures(space, generator, args.strategies.split(","), args.seeds, marks)}  # fmt: skip
         for section, run in sections.items():
             if section not in skip:
