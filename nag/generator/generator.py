@@ -28,6 +28,7 @@ from nag.errors import CheckpointError, ConfigError
 from nag.generator import conditioning
 from nag.generator import constraints as constraint_specs
 from nag.generator.config import GeneratorConfig
+from nag.generator.feasible import FeasibleSpace
 from nag.generator.layouts import MAX_LISTED, layout_for
 from nag.spaces import allowed as allowed_options
 
@@ -85,13 +86,20 @@ class Generator:
             return [self._rows[tuple(r)] for r in rows.tolist()]
         return self.space.from_members(rows.tolist())  # decoded along the space's diagram: canonical members
 
-    def draw_archs(self, n: int, seed: int | None = None) -> list[Any]:
-        """``n`` distinct archs of the space drawn uniformly (all of them if it holds fewer):
-        what a generator is fitted on by default, and what guidance trains its surrogate on."""
+    def draw_archs(self, n: int, seed: int | None = None, constraints: Mapping[str, Any] | None = None,
+                   allowed: Mapping[str, Any] | None = None, metrics: Any = None, latency_table: Any = None) -> list[Any]:  # fmt: skip
+        """``n`` distinct archs drawn uniformly (all of them if there are fewer) from the space,
+        or, given ``constraints`` or ``allowed`` (as in :meth:`sample`), from its archs that meet
+        them (:class:`~nag.generator.feasible.FeasibleSpace`; in a space too large to list,
+        repeats are dropped, so a few fewer may come back). What a generator is fitted on by
+        default, and what guidance trains its surrogate on."""
+        if constraints or allowed:
+            view = FeasibleSpace(self.space, constraints, allowed, metrics, latency_table)
+            if not view.listed:
+                return list(dict.fromkeys(view.sample(n, seed=seed)))
+            return _pick(view.all_archs(), n, seed)
         if self.listed:
-            rng = np.random.default_rng(seed)
-            pick = rng.choice(len(self.universe), size=min(n, len(self.universe)), replace=False)
-            return [self.universe[i] for i in pick]
+            return _pick(self.universe, n, seed)
         return self.space.sample_distinct(min(n, self.space.size), seed=seed)
 
     def is_member(self, rows: torch.Tensor) -> torch.Tensor:
@@ -357,6 +365,12 @@ class Generator:
             shipped = sorted(p.name for p in PRETRAINED_DIR.iterdir()) if PRETRAINED_DIR.is_dir() else []
             raise CheckpointError(f"no shipped generator {name!r}; shipped: {shipped}")
         return cls.load(directory, device)
+
+
+def _pick(archs: Sequence[Any], n: int, seed: int | None) -> list[Any]:
+    """``min(n, len(archs))`` distinct ``archs`` drawn uniformly."""
+    pick = np.random.default_rng(seed).choice(len(archs), size=min(n, len(archs)), replace=False)
+    return [archs[i] for i in pick]
 
 
 def _context(constraints: Any = None, metrics: Any = None, exclude: Any = None, sample_steps: int | None = None,

@@ -14,6 +14,12 @@ input-output path sit at 10% accuracy), and standardising raw values squeezes th
 that matter, the best ones, into a sliver of the target range (the measured effect on
 nb201-cifar10 is in CHANGELOG.md).
 
+Under constraints (or ``allowed``), the archs ``g`` learns from are drawn from those that
+meet them. Learned on the whole space, ``g`` tilts every slot towards what scores well
+there, and a budget then forces the slots decoded last to pay for it: on mbv3 under the
+median MACs budget, guidance to maximise params gave samples with fewer params than
+uniform feasible archs (figures in CHANGELOG.md).
+
 Scale: when ``scale=None`` a short calibration samples a small batch at each scale of a
 grid and keeps the one whose samples the predictor rates best, among those whose samples
 stay at least ``min_unique`` unique, then bisects towards the next grid scale. The true
@@ -88,7 +94,8 @@ class PredictorGuidance:
     def bind(self, generator: Any, **sample_kwargs: Any) -> _Bound:
         """Train the noise-aware surrogate for ``generator`` and (if asked) calibrate the scale
         on samples drawn like the real ones (``sample_kwargs``: constraints, exclude, ...)."""
-        archs = generator.draw_archs(self.archs, seed=self.seed)  # the whole space if it is smaller
+        within = {key: sample_kwargs.get(key) for key in ("constraints", "allowed", "metrics", "latency_table")}
+        archs = generator.draw_archs(self.archs, seed=self.seed, **within)  # the feasible archs only (module docstring)
         y = self.score(archs)
         y = fit_scaling("gauss", y).forward(y)  # order kept, the top spread out (module docstring)
         surrogate = _fit_surrogate(generator, generator.to_rows(archs), y, self.iterations, self.seed)

@@ -9,8 +9,8 @@ from typing import Any
 
 from nag import seeds
 from nag.errors import ConfigError
+from nag.generator.feasible import FeasibleSpace, feasible
 from nag.registry import Registry
-from nag.search.feasible import FeasibleSpace, feasible
 from nag.search.multi import PARETO_STRATEGIES, ParetoOracle, ParetoTrajectory, objective_fn, parse_objectives
 from nag.search.oracle import BudgetExhausted, Oracle, make_oracle
 from nag.search.strategies import local_search, random_search, regularized_evolution
@@ -59,7 +59,7 @@ def run(strategy: str, bench: Any, metric: str | None = None, budget: int = 100,
             benchmark, else its analytic costs).
         allowed: options some choices are kept to, e.g. ``{"op": ["skip_connect", "nor_conv_3x3"]}``
             (:mod:`nag.spaces.allowed`). With either, every strategy searches the
-            :class:`~nag.search.feasible.FeasibleSpace` and the oracle refuses any other arch.
+            :class:`~nag.generator.feasible.FeasibleSpace` and the oracle refuses any other arch.
         constraint_metrics: a Benchmark, ``{name: fn(archs)}`` or ``fn(archs) -> {name: values}``.
         latency_table: a :class:`~nag.latency.LatencyTable` of the space (or its file), for
             constraints on ``latency`` (ms), bounded exactly, and for a ``latency`` objective.

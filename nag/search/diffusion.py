@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from nag.errors import ConfigError
-from nag.search.feasible import FeasibleSpace
+from nag.generator.feasible import FeasibleSpace
 from nag.search.oracle import Oracle
 
 WARM_STARTS = ("auto", "generator", "proxies")

@@ -182,10 +182,10 @@ def diffusion_pareto(oracle: ParetoOracle, rng: np.random.Generator, exact: Mapp
         generator: a :class:`nag.Generator` of the space (default: the shipped one).
     """
     from nag.generator import Generator
+    from nag.generator.feasible import FeasibleSpace
     from nag.guidance import RewardGuidance
     from nag.predictors import Predictor
     from nag.search.diffusion import SEARCH_PREDICTOR
-    from nag.search.feasible import FeasibleSpace
 
     if batch < 1 or initial < 2 or candidates < batch or weights < 2:
         raise ConfigError(f"need batch >= 1, initial >= 2, candidates >= batch and weights >= 2, "

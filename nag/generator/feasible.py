@@ -1,8 +1,10 @@
-"""``FeasibleSpace``: the archs of a space that meet hard constraints, as the space a search sees.
+"""``FeasibleSpace``: the archs of a space that meet hard constraints, as a space of its own.
 
 ``search.run(..., constraints={"flops": "<=3e8"}, allowed={"k": [5, 7]})`` searches this
 view, so every strategy draws, mutates and steps only among feasible archs, and the oracle
-refuses any other (every arch a strategy proposes passes the same check).
+refuses any other (every arch a strategy proposes passes the same check). A generator
+draws from it what guidance trains on when sampling under constraints
+(:meth:`~nag.generator.Generator.draw_archs`).
 
 * A base space small enough to list: its feasible archs are listed once (exact).
 * A larger one (a declared space): archs are drawn uniformly from its decision diagram
