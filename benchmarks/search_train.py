@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
+import platform
 import signal
 import subprocess
 import sys
@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from nag.atomic_write import write_json
 
 #: build options per space (darts smaller than its evaluation network, to train on CPU)
 MODELS = {"mbv3": [], "darts": ["model.C=16", "model.layers=8"]}
@@ -85,7 +87,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    report: dict[str, Any] = {"budget": args.budget, "epochs": args.epochs, "kill_after": args.kill_after, "spaces": {}}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    report: dict[str, Any] = {"command": "python -m benchmarks.search_train " + " ".join(sys.argv[1:]), "commit": commit,
+                              "machine": platform.machine(), "budget": args.budget, "epochs": args.epochs,
+                              "kill_after": args.kill_after, "spaces": {}}  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         for space in args.spaces.split(","):
             result = run_space(space, args.budget, args.epochs, args.kill_after, args.seed, Path(folder))
@@ -98,8 +103,7 @@ def main() -> None:
             for c in result["candidates"]:
                 print(f"  {c['val_accuracy']:.3f}  {c['seconds']:5.1f} s  {c['arch'][:110]}")
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1) + "\n")
+        write_json(args.out, report)
 
 
 if __name__ == "__main__":

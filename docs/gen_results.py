@@ -49,6 +49,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "reliability": ("examples_per_test",),
     "spaces": ("spaces", "declared_nb201"),
     "train": ("variants", "device", "arch"),
+    "search_train": ("budget", "epochs", "kill_after"),
 }
 #: names of the row-key columns of some tables: (script, section) -> column names
 KEY_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
