@@ -20,7 +20,7 @@ from nag.atomic_write import write_atomic
 from nag.cli.predictor_commands import load_predictor
 from nag.cli.table import format_table
 from nag.errors import CheckpointError, ConfigError
-from nag.guidance.registry import GUIDANCE, GuidanceInputs
+from nag.guidance.registry import GUIDANCE, GuidanceInputs, GuidanceKind
 from nag.guidance.registry import check as check_guidance
 from nag.guidance.registry import make as make_guidance
 
@@ -114,25 +114,25 @@ def _check_sample(cfg: DictConfig) -> tuple[Any, dict[str, tuple[str, float]]]:
     return space, constraints
 
 
-def _sample_bench(cfg: DictConfig, space: Any, constraints: dict) -> benchmarks.Benchmark | None:
-    """The benchmark for guidance=bench, the constraints and the cost columns."""
+def _sample_bench(cfg: DictConfig, space: Any, constraints: dict, needs: tuple[str, ...]) -> benchmarks.Benchmark | None:
+    """The benchmark for a guidance that ``needs`` a score, the constraints and the cost columns."""
     name = cfg.bench or space.defaults.bench
     if name is None:
-        if "score" in GUIDANCE.get(cfg.guidance).needs or set(constraints) - {*space.cost_names, "latency"}:
+        if "score" in needs or set(constraints) - {*space.cost_names, "latency"}:
             raise ConfigError(f"space {space.name} has no default benchmark; pass bench=NAME")
         return None  # constraints on the space's analytic costs
     bench = benchmarks.load(name)
     if bench.space.name != space.name:
         raise ConfigError(f"benchmark {bench.name} measures {bench.space.name} archs, not {space.name}")
-    if "score" in GUIDANCE.get(cfg.guidance).needs and cfg.metric not in bench.metrics:
+    if "score" in needs and cfg.metric not in bench.metrics:
         raise ConfigError(f"benchmark {bench.name} has no metric {cfg.metric!r}; it has {', '.join(bench.metrics)}")
     return bench
 
 
-def _sample_predictor(cfg: DictConfig, space: Any) -> Any:
-    """The predictor for guidance=predictor and the predicted column (None if neither)."""
+def _sample_predictor(cfg: DictConfig, space: Any, needs: tuple[str, ...]) -> Any:
+    """The predictor for a guidance that ``needs`` one and the predicted column (None if neither)."""
     name = cfg.predictor
-    if name is None and "predictor" in GUIDANCE.get(cfg.guidance).needs:
+    if name is None and "predictor" in needs:
         name = space.defaults.predictor
         if name is None:
             raise ConfigError(f"space {space.name} has no shipped predictor; pass predictor=DIR (see 'nag fit')")
@@ -146,10 +146,11 @@ def _sample_predictor(cfg: DictConfig, space: Any) -> Any:
     return predictor
 
 
-def _guidance_inputs(cfg: DictConfig, space: Any, predictor: Any, bench: benchmarks.Benchmark | None) -> GuidanceInputs:
+def _guidance_inputs(cfg: DictConfig, space: Any, predictor: Any, bench: benchmarks.Benchmark | None,
+                     needs: tuple[str, ...]) -> GuidanceInputs:  # fmt: skip
     """What ``guidance=NAME`` may read: the predictor of predictor=, lookups in bench= as its score."""
     score = None if bench is None else (lambda archs: lookup(bench, cfg.metric, archs))
-    if "predictor" in GUIDANCE.get(cfg.guidance).needs:
+    if "predictor" in needs:
         source = cfg.predictor or space.defaults.predictor
     else:
         source = "" if bench is None else bench.name
@@ -197,8 +198,8 @@ def _sample_table(rows: list[dict], metric: str, has_prediction: bool, columns: 
     return format_table(headers, cells)
 
 
-def _describe(cfg: DictConfig, inputs: GuidanceInputs, constraints: dict) -> str:
-    guidance = GUIDANCE.get(cfg.guidance).describe(inputs)
+def _describe(cfg: DictConfig, kind: GuidanceKind, inputs: GuidanceInputs, constraints: dict) -> str:
+    guidance = kind.describe(inputs)
     text = f"{cfg.space}: {cfg.n} archs, seed {cfg.seed}, {guidance}"
     if cfg.condition is not None:
         text += f", conditioned on {cfg.condition}" + (f" (scale {cfg.condition_scale:g})" if cfg.condition_scale != 1 else "")
@@ -211,9 +212,9 @@ def _describe(cfg: DictConfig, inputs: GuidanceInputs, constraints: dict) -> str
 
 def cmd_sample(cfg: DictConfig) -> int:
     space, constraints = _check_sample(cfg)
-    bench = _sample_bench(cfg, space, constraints)
-    predictor = _sample_predictor(cfg, space)
     kind = GUIDANCE.get(cfg.guidance)
+    bench = _sample_bench(cfg, space, constraints, kind.needs)
+    predictor = _sample_predictor(cfg, space, kind.needs)
     columns = list(dict.fromkeys(([cfg.metric] if "score" in kind.needs else []) + _cost_columns(space, bench)))
     columns += [LATENCY_COLUMN] if cfg.latency_table is not None else []
     with one_thread():
@@ -228,7 +229,7 @@ def cmd_sample(cfg: DictConfig) -> int:
         generator.feasible_set(  # unknown constraint metrics or options, or none feasible: fail now
             constraints, bench, allowed=allowed, latency_table=cfg.latency_table
         )
-        inputs = _guidance_inputs(cfg, space, predictor, bench)
+        inputs = _guidance_inputs(cfg, space, predictor, bench, kind.needs)
         guidance = make_guidance(cfg.guidance, inputs)
         batches = generator.sample_batches(cfg.n, SAMPLE_BATCH, guidance=guidance, constraints=constraints, seed=cfg.seed,
                                            metrics=bench, condition=cfg.condition, condition_scale=cfg.condition_scale,
@@ -243,7 +244,7 @@ def cmd_sample(cfg: DictConfig) -> int:
         else:
             drawn.write(batches, None, progress=False)
         seconds = time.perf_counter() - start
-    print(_describe(cfg, inputs, constraints))
+    print(_describe(cfg, kind, inputs, constraints))
     print(_sample_table(drawn.shown, cfg.metric, predictor is not None, columns))
     if drawn.count > len(drawn.shown):
         print(f"... and {drawn.count - len(drawn.shown):,} more in {cfg.out}")
