@@ -5,14 +5,15 @@ Usage (from the repository root)::
 
     python -m benchmarks.latency --out results/latency.json [--plot results/latency.png]
         [--cases nb201:32,mbv3:224,mbv3:32] [--runtimes torch] [--n 100] [--per-budget 10000]
-        [--skip model,predictor,budgets] [--quick]
+        [--check-repeats 30] [--skip predictor,budgets,pareto] [--quick]
 
 Per case (space and input resolution), on one thread at batch 1, with the table's default
 settings (10 warm-up runs, 30 timed runs, the lower quartile as the statistic):
 
 - **model**: the time to measure the table (``nag.latency.measure``), then ``--n`` random
-  archs (seed 1) timed whole (``nag.latency.check``): Spearman and mean absolute
-  percentage error of the table latency against that timing;
+  archs (seed 1) timed whole (``nag.latency.check``, ``--check-repeats`` timed runs each,
+  default the table's 30): Spearman and mean absolute percentage error of the table
+  latency against that timing;
 - **predictor**: the default ``Predictor`` and the ``ridge`` baseline (Bayesian ridge on
   the one-hot choices, an additive model) fit on the whole-network latencies of the first
   half of those archs, Spearman on the other half, next to the table's on the same half;
@@ -47,13 +48,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PERCENTILES = (5, 27.5, 50, 72.5, 95)
 
 
-def model(space: Any, resolution: int, runtime: str, n: int) -> tuple[dict[str, Any], Any, Any]:
-    """Measure the table, then check it against ``n`` whole networks."""
+def model(space: Any, resolution: int, runtime: str, n: int, repeats: int | None = None) -> tuple[dict[str, Any], Any, Any]:
+    """Measure the table, then check it against ``n`` whole networks (``repeats`` timed
+    runs each; default: the table's)."""
     start = time.perf_counter()
     table = latency.measure(space, runtime=runtime, progress=False, resolution=resolution)
     seconds = time.perf_counter() - start
-    report = latency.check(space, table, n=n, seed=1, progress=False)
-    figures = {"runtime": runtime, "measure_seconds": seconds, "parts": len(table.entries), "fixed_ms": table.fixed_ms,
+    report = latency.check(space, table, n=n, seed=1, repeats=repeats, progress=False)
+    figures = {"runtime": runtime, "check_repeats": repeats or table.settings["repeats"], "measure_seconds": seconds, "parts": len(table.entries), "fixed_ms": table.fixed_ms,
                "spearman": report.spearman, "mape_percent": report.mape, "mean_measured_ms": float(np.mean(report.measured)),
                "mean_table_ms": float(np.mean(report.predicted)), "machine": dict(table.machine)}  # fmt: skip
     return figures, table, report
@@ -158,6 +160,7 @@ def main() -> None:
     parser.add_argument("--cases", default="nb201:32,mbv3:224,mbv3:32", help="space:resolution, comma separated")
     parser.add_argument("--runtimes", default="torch", help="runtimes the model is checked with (torch, onnxruntime)")
     parser.add_argument("--n", type=int, default=100, help="archs timed whole")
+    parser.add_argument("--check-repeats", type=int, default=None, help="timed runs per whole network (default: the table's)")
     parser.add_argument("--per-budget", type=int, default=10000, help="samples under each latency budget")
     parser.add_argument("--skip", default="", help="sections to skip: predictor,budgets,pareto")
     parser.add_argument("--seeds", type=int, default=10, help="pareto: seeds per strategy")
@@ -181,7 +184,7 @@ def main() -> None:
         space = spaces.get(name)
         for runtime in args.runtimes.split(","):
             key = f"{name}@{resolution}" + ("" if runtime == "torch" else f" {runtime}")
-            figures, table, check = model(space, int(resolution), runtime, args.n)
+            figures, table, check = model(space, int(resolution), runtime, args.n, args.check_repeats)
             entry: dict[str, Any] = {
                 "model": figures,
                 "points": {"measured": check.measured, "table": check.predicted, "archs": check.archs},
