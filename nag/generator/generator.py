@@ -90,16 +90,16 @@ class Generator:
                    allowed: Mapping[str, Any] | None = None, metrics: Any = None, latency_table: Any = None) -> list[Any]:  # fmt: skip
         """``n`` distinct archs drawn uniformly (all of them if there are fewer) from the space,
         or, given ``constraints`` or ``allowed`` (as in :meth:`sample`), from its archs that meet
-        them (:class:`~nag.generator.feasible.FeasibleSpace`; in a space too large to list,
-        repeats are dropped, so a few fewer may come back). What a generator is fitted on by
-        default, and what guidance trains its surrogate on."""
+        them (listed: the rows of :meth:`feasible_set`; else drawn by
+        :class:`~nag.generator.feasible.FeasibleSpace`, repeats dropped, so a few fewer may
+        come back). What a generator is fitted on by default, and what guidance trains its
+        surrogate on."""
+        if self.listed:
+            within = self.feasible_set(constraints, metrics, allowed=allowed, latency_table=latency_table)
+            return _pick(self.universe if within is self.valid else self.to_archs(within.rows), n, seed)
         if constraints or allowed:
             view = FeasibleSpace(self.space, constraints, allowed, metrics, latency_table)
-            if not view.listed:
-                return list(dict.fromkeys(view.sample(n, seed=seed)))
-            return _pick(view.all_archs(), n, seed)
-        if self.listed:
-            return _pick(self.universe, n, seed)
+            return list(dict.fromkeys(view.sample(n, seed=seed)))
         return self.space.sample_distinct(min(n, self.space.size), seed=seed)
 
     def is_member(self, rows: torch.Tensor) -> torch.Tensor:

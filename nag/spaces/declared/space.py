@@ -199,11 +199,7 @@ class DeclaredSpace(SearchSpace[DeclaredArch]):
         for i, condition in enumerate(self._conditions):
             for v, allowed in condition.items():
                 present[:, i] &= present[:, v] & np.isin(rows[:, v], list(allowed))
-        canonical = np.where(present, rows, 0)
-        out = np.zeros(len(rows), dtype=bool)
-        if in_range.any():
-            out[in_range] = self.diagram.contains(canonical[in_range])
-        return out
+        return in_range & self.diagram.contains(np.where(present, rows, 0))  # the diagram refuses what is out of range
 
     def _present(self, indices: Sequence[int]) -> list[int | None]:
         return [i if p else None for i, p in zip(indices, self.presence(indices))]
